@@ -1,0 +1,11 @@
+# Project-wide warnings and sanitizers, applied through the inferwatch_options interface target.
+add_library(inferwatch_options INTERFACE)
+target_compile_options(inferwatch_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                                    -Wno-unused-parameter)
+if(INFERWATCH_WERROR)
+  target_compile_options(inferwatch_options INTERFACE -Werror)
+endif()
+if(INFERWATCH_SANITIZE)
+  target_compile_options(inferwatch_options INTERFACE -fsanitize=${INFERWATCH_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(inferwatch_options INTERFACE -fsanitize=${INFERWATCH_SANITIZE})
+endif()

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <inferwatch/util/result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace inferwatch::util {
+
+struct HostPort {
+  std::string host;  // without brackets for IPv6
+  std::uint16_t port = 0;
+};
+
+// Parse "HOST:PORT", "[V6]:PORT"; port 0 asks the OS for a free port.
+Result<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace inferwatch::util

@@ -1,0 +1,72 @@
+#include <inferwatch/app/run.hpp>
+
+#include <inferwatch/app/check_command.hpp>
+#include <inferwatch/app/config_options.hpp>
+#include <inferwatch/app/infer_command.hpp>
+#include <inferwatch/app/logging.hpp>
+#include <inferwatch/app/version.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+namespace inferwatch::app {
+namespace {
+
+void add_config_flags(CLI::App& command, ConfigOptions& options) {
+  command.add_option("-c,--config", options.file, "TOML configuration file (default: embedded defaults)")
+      ->check(CLI::ExistingFile);
+  command.add_option("--model", options.model, "TorchScript model file (overrides [model] path)");
+}
+
+// Print every configuration problem; true when there were any.
+bool report_problems(const config::Loaded& loaded) {
+  if (loaded.problems.empty()) return false;
+  std::cerr << fmt::format("inferwatch: {} configuration problem(s):\n", loaded.problems.size());
+  for (const auto& p : loaded.problems) std::cerr << "  " << p.to_string() << '\n';
+  return true;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App cli{"inferwatch — watches folders of CAD crops and runs a TorchScript model on each one"};
+  cli.set_version_flag("--version", fmt::format("inferwatch {} ({})", version(), git_revision()));
+  cli.require_subcommand(1);
+
+  ConfigOptions config_options;
+  InferOptions infer_options;
+  CheckOptions check_options;
+
+  CLI::App* infer = cli.add_subcommand("infer", "Run the model on images and print one result JSON per line");
+  add_config_flags(*infer, config_options);
+  infer->add_option("IMAGE", infer_options.images, "Image files (PNG, JPEG, BMP, TIFF, WebP)")->required();
+
+  CLI::App* check = cli.add_subcommand(
+      "check", "Validate the config, open the database, load and warm up the model; list every problem");
+  add_config_flags(*check, config_options);
+  check->add_flag("--print-config", check_options.print_config, "Print the effective configuration as TOML");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    const config::Loaded loaded = load_config(config_options);
+    setup_logging(loaded.config.log);
+    if (*check) return check_command(loaded, check_options);
+    if (report_problems(loaded)) return 2;
+    if (*infer) return infer_command(loaded.config, infer_options);
+  } catch (const std::exception& e) {
+    std::cerr << "inferwatch: fatal: " << e.what() << '\n';
+    return 2;
+  }
+  return 2;
+}
+
+}  // namespace inferwatch::app

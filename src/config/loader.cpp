@@ -1,0 +1,213 @@
+#include <inferwatch/config/loader.hpp>
+
+#include "section_reader.hpp"
+
+#include <inferwatch/util/file.hpp>
+#include <inferwatch/util/lines.hpp>
+#include <inferwatch/util/spelling.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace inferwatch::config {
+namespace {
+
+constexpr std::array<std::string_view, 9> k_sections = {
+    "watch", "model", "preprocess", "postprocess", "batching", "results", "database", "server", "log"};
+
+void read_watch(SectionReader& r, Watch& w) {
+  r.read_paths("paths", w.paths);
+  r.read("recursive", w.recursive);
+  r.read("include", w.include);
+  r.read("exclude", w.exclude);
+  r.read("settle_ms", w.settle_ms);
+  r.read("rescan_interval_s", w.rescan_interval_s);
+  r.read("max_file_bytes", w.max_file_bytes);
+}
+
+// `labels` is an inline array of names, or the name of a file with one label per line.
+void read_labels(SectionReader& r, Model& m, const std::filesystem::path& base_dir) {
+  const toml::node* node = r.take("labels");
+  if (!node) return;
+  if (node->is_array()) {
+    m.labels.clear();
+    for (const auto& element : *node->as_array()) {
+      const auto v = element.value_exact<std::string>();
+      if (!v) return r.problem("labels", element, "every label must be a string");
+      m.labels.push_back(*v);
+    }
+    return;
+  }
+  const auto file = node->value_exact<std::string>();
+  if (!file) return r.wrong_type("labels", *node, "an array of strings or a file name");
+  std::filesystem::path path(*file);
+  if (path.is_relative()) path = (base_dir / path).lexically_normal();
+  auto text = util::read_file(path, 16 * 1024 * 1024);
+  if (!text) return r.problem("labels", *node, text.error().message);
+  m.labels = util::non_empty_lines(*text);
+  m.labels_file = path;
+  if (m.labels.empty()) r.problem("labels", *node, fmt::format("{} holds no labels", path.string()));
+}
+
+void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_dir) {
+  r.read_path("path", m.path);
+  r.read("name", m.name);
+  read_labels(r, m, base_dir);
+  r.read("device", m.device);
+  r.read_enum("precision", m.precision,
+              {{"fp32", Precision::fp32}, {"fp16", Precision::fp16}, {"bf16", Precision::bf16}});
+  r.read("threads", m.threads);
+  r.read("optimize", m.optimize);
+}
+
+void read_preprocess(SectionReader& r, Preprocess& p) {
+  // `size` is [height, width], or one integer for a square.
+  if (const toml::node* node = r.take("size")) {
+    if (const auto side = node->value_exact<std::int64_t>()) {
+      p.height = p.width = static_cast<int>(std::clamp<std::int64_t>(*side, -1, 1 << 20));
+    } else if (const toml::array* a = node->as_array();
+               a && a->size() == 2 && a->get(0)->is_integer() && a->get(1)->is_integer()) {
+      p.height = static_cast<int>(std::clamp<std::int64_t>(*a->get(0)->value<std::int64_t>(), -1, 1 << 20));
+      p.width = static_cast<int>(std::clamp<std::int64_t>(*a->get(1)->value<std::int64_t>(), -1, 1 << 20));
+    } else {
+      r.problem("size", *node, "expected [height, width] (two integers) or one integer");
+    }
+  }
+  r.read_enum("resize", p.resize,
+              {{"stretch", ResizeMode::stretch},
+               {"letterbox", ResizeMode::letterbox},
+               {"shorter-side+center-crop", ResizeMode::shorter_side_center_crop}});
+  r.read("shorter_side", p.shorter_side);
+  r.read("letterbox_fill", p.letterbox_fill);
+  r.read_enum("colour", p.colour, {{"rgb", Colour::rgb}, {"gray", Colour::gray}});
+  r.read("mean", p.mean);
+  r.read("std", p.std);
+  r.read("max_pixels", p.max_pixels);
+}
+
+void read_postprocess(SectionReader& r, Postprocess& p) {
+  r.read_enum("mode", p.mode,
+              {{"classification", PostprocessMode::classification}, {"raw", PostprocessMode::raw}});
+  r.read("top_k", p.top_k);
+  // `softmax` is "auto" or a boolean.
+  if (const toml::node* node = r.take("softmax")) {
+    if (const auto b = node->value_exact<bool>()) {
+      p.softmax = *b ? Softmax::yes : Softmax::no;
+    } else if (const auto s = node->value_exact<std::string>(); s && *s == "auto") {
+      p.softmax = Softmax::auto_detect;
+    } else {
+      r.problem("softmax", *node, "expected \"auto\", true or false");
+    }
+  }
+}
+
+void read_rest(SectionReader& r, std::string_view section, Config& c) {
+  if (section == "batching") {
+    r.read("max_batch_size", c.batching.max_batch_size);
+    r.read("max_delay_ms", c.batching.max_delay_ms);
+  } else if (section == "results") {
+    r.read("sidecar", c.results.sidecar);
+    r.read("sidecar_suffix", c.results.sidecar_suffix);
+  } else if (section == "database") {
+    r.read_path("path", c.database.path);
+    r.read("retention_days", c.database.retention_days);
+  } else if (section == "server") {
+    r.read("listen", c.server.listen);
+    r.read_path("token_file", c.server.token_file);
+    r.read("threads", c.server.threads);
+    r.read("max_body_bytes", c.server.max_body_bytes);
+    r.read("max_header_bytes", c.server.max_header_bytes);
+    r.read("max_connections", c.server.max_connections);
+    r.read("idle_timeout_s", c.server.idle_timeout_s);
+    r.read("max_ws_clients", c.server.max_ws_clients);
+    r.read("ws_queue_messages", c.server.ws_queue_messages);
+    r.read("ws_queue_bytes", c.server.ws_queue_bytes);
+  } else if (section == "log") {
+    r.read("level", c.log.level);
+    r.read_enum("format", c.log.format,
+                {{"auto", LogFormat::auto_detect}, {"text", LogFormat::text},
+                 {"json", LogFormat::json}, {"journal", LogFormat::journal}});
+  }
+}
+
+}  // namespace
+
+Loaded load_string(std::string_view text, const std::filesystem::path& file) {
+  Loaded out;
+  out.sources.file = file.string();
+  out.config.source = file;
+  const std::filesystem::path base_dir = file.has_parent_path() ? file.parent_path() : ".";
+
+  toml::table root;
+  try {
+    root = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
+                                   static_cast<int>(begin.column), "",
+                                   fmt::format("TOML syntax error: {}", e.description())});
+    return out;
+  }
+
+  for (const auto& [key, node] : root) {
+    const std::string_view name = key.str();
+    const auto& begin = key.source().begin;
+    const bool known = std::find(k_sections.begin(), k_sections.end(), name) != k_sections.end();
+    if (!known || !node.is_table()) {
+      std::string message = known ? fmt::format("[{}] must be a table", name)
+                                  : fmt::format("unknown section [{}]", name);
+      if (!known) {
+        if (const auto hint = util::closest_match(name, k_sections); !hint.empty()) {
+          message += fmt::format(" (did you mean [{}]?)", hint);
+        } else {
+          message += fmt::format(" (sections are {})", fmt::join(k_sections, ", "));
+        }
+      }
+      out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
+                                     static_cast<int>(begin.column), std::string(name), message});
+      continue;
+    }
+    SectionReader reader(*node.as_table(), std::string(name), out, base_dir);
+    if (name == "watch") read_watch(reader, out.config.watch);
+    else if (name == "model") read_model(reader, out.config.model, base_dir);
+    else if (name == "preprocess") read_preprocess(reader, out.config.preprocess);
+    else if (name == "postprocess") read_postprocess(reader, out.config.postprocess);
+    else read_rest(reader, name, out.config);
+    reader.finish();
+  }
+
+  if (out.problems.empty()) out.problems = validate(out.config, out.sources);
+  else {
+    // Report type errors and value errors together, but value checks only for keys read cleanly.
+    auto more = validate(out.config, out.sources);
+    for (auto& p : more) {
+      const bool duplicate = std::any_of(out.problems.begin(), out.problems.end(),
+                                         [&](const Problem& q) { return q.key == p.key; });
+      if (!duplicate) out.problems.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+Loaded load_file(const std::filesystem::path& file) {
+  auto text = util::read_file(file, 16 * 1024 * 1024);
+  if (!text) {
+    Loaded out;
+    out.sources.file = file.string();
+    out.config.source = file;
+    out.problems.push_back(Problem{file.string(), 0, 0, "", text.error().message});
+    return out;
+  }
+  return load_string(*text, file);
+}
+
+Loaded load_defaults() {
+  Loaded out;
+  out.sources.file = "defaults";
+  out.problems = validate(out.config, out.sources);
+  return out;
+}
+
+}  // namespace inferwatch::config

@@ -1,0 +1,3 @@
+#include <inferwatch/app/run.hpp>
+
+int main(int argc, char** argv) { return inferwatch::app::run(argc, argv); }

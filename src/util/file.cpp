@@ -1,0 +1,64 @@
+#include <inferwatch/util/file.hpp>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace inferwatch::util {
+namespace {
+
+Error errno_error(const std::filesystem::path& path, int err, std::string_view what) {
+  std::string code = "read_failed";
+  if (err == ENOENT || err == ENOTDIR) code = "not_found";
+  if (err == EACCES || err == EPERM) code = "permission_denied";
+  return Error{code, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
+}
+
+// Closes the descriptor on every path out of read_file.
+struct FdGuard {
+  int fd;
+  ~FdGuard() { ::close(fd); }
+};
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(path, errno, "open");
+  FdGuard guard{fd};
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_error(path, errno, "stat");
+  if (S_ISDIR(st.st_mode)) return Error{"read_failed", fmt::format("{} is a directory", path.string())};
+  if (st.st_size > max_bytes) {
+    return Error{"file_too_large", fmt::format("{} is {} bytes, over the limit of {} bytes",
+                                               path.string(), st.st_size, max_bytes)};
+  }
+
+  std::string data;
+  data.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  for (;;) {
+    if (done == data.size()) data.resize(data.size() + 64 * 1024);  // file grew or st_size was 0
+    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(path, errno, "read");
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+    if (static_cast<std::int64_t>(done) > max_bytes) {
+      return Error{"file_too_large",
+                   fmt::format("{} grew past the limit of {} bytes", path.string(), max_bytes)};
+    }
+  }
+  data.resize(done);
+  return data;
+}
+
+}  // namespace inferwatch::util

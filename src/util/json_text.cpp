@@ -1,0 +1,58 @@
+#include <inferwatch/util/json_text.hpp>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace inferwatch::util {
+namespace {
+
+void write(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += boost::json::serialize(boost::json::string_view(key));
+        out += ':';
+        write(out, value);
+      }
+      out += '}';
+      return;
+    }
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& value : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(out, value);
+      }
+      out += ']';
+      return;
+    }
+    case boost::json::kind::double_: {
+      const double d = v.get_double();
+      // fmt's "{}" is the shortest text that reads back to the same double.
+      if (std::isfinite(d)) fmt::format_to(std::back_inserter(out), "{}", d);
+      else out += "null";
+      return;
+    }
+    default:
+      out += boost::json::serialize(v);  // strings, integers, booleans, null
+  }
+}
+
+}  // namespace
+
+std::string to_json_text(const boost::json::value& value) {
+  std::string out;
+  out.reserve(512);
+  write(out, value);
+  return out;
+}
+
+}  // namespace inferwatch::util
