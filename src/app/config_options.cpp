@@ -10,10 +10,14 @@ config::Loaded load_config(const ConfigOptions& options) {
   if (!overridden) return loaded;
 
   config::Config& c = loaded.config;
-  if (!options.watch.empty()) c.watch.paths = options.watch;
+  const auto absolute = [](const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal(); };
+  if (!options.watch.empty()) {
+    c.watch.paths.clear();
+    for (const auto& p : options.watch) c.watch.paths.push_back(absolute(p));
+  }
   if (options.listen) c.server.listen = *options.listen;
   if (options.model) {
-    c.model.path = *options.model;
+    c.model.path = absolute(*options.model);
     c.model.name.clear();  // a different model: its own name, not the file's
   }
   // Values from flags are reported as "command line"; re-validate without duplicating problems.

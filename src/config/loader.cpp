@@ -132,6 +132,19 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
   }
 }
 
+// Paths still relative (the embedded defaults) are taken from the working directory, so the
+// effective config, and what --print-config shows, means the same from anywhere.
+void make_paths_absolute(Config& c) {
+  const auto absolute = [](std::filesystem::path& p) {
+    if (!p.empty() && p.is_relative()) p = std::filesystem::absolute(p).lexically_normal();
+  };
+  for (auto& p : c.watch.paths) absolute(p);
+  absolute(c.model.path);
+  absolute(c.model.labels_file);
+  absolute(c.database.path);
+  absolute(c.server.token_file);
+}
+
 }  // namespace
 
 Loaded load_string(std::string_view text, const std::filesystem::path& file) {
@@ -178,6 +191,7 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
     reader.finish();
   }
 
+  make_paths_absolute(out.config);
   if (out.problems.empty()) out.problems = validate(out.config, out.sources);
   else {
     // Report type errors and value errors together, but value checks only for keys read cleanly.
@@ -206,6 +220,7 @@ Loaded load_file(const std::filesystem::path& file) {
 Loaded load_defaults() {
   Loaded out;
   out.sources.file = "defaults";
+  make_paths_absolute(out.config);
   out.problems = validate(out.config, out.sources);
   return out;
 }

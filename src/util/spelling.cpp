@@ -22,12 +22,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string closest_match(std::string_view word, std::span<const std::string_view> candidates) {
-  // A typo is at most a third of the word's letters off (and at least 1, at most 3 edits).
-  const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  // A likely typo: at most half the word's letters off (1 to 3 edits), or a shortened name
+  // ("settle" for "settle_ms").
+  const std::size_t limit = std::clamp<std::size_t>((word.size() + 1) / 2, 1, 3);
   std::string_view best;
   std::size_t best_distance = limit + 1;
   for (const auto candidate : candidates) {
-    const std::size_t d = edit_distance(word, candidate);
+    const bool prefix = word.size() >= 3 && (candidate.starts_with(word) || word.starts_with(candidate));
+    const std::size_t d = prefix ? std::min<std::size_t>(limit, edit_distance(word, candidate))
+                                 : edit_distance(word, candidate);
     if (d < best_distance) {
       best_distance = d;
       best = candidate;

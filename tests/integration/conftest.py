@@ -1,0 +1,59 @@
+"""Shared fixtures: the real binary, temp folders, and helpers to run it.
+
+Run by ctest (`scripts/test`) with Debian's /usr/bin/python3; INFERWATCH_BIN names the binary.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "tests" / "data" / "samples"
+DEMO_MODEL = REPO / "models" / "demo" / "demo-shapes.pt"
+sys.path.insert(0, str(REPO / "scripts"))
+
+
+def binary():
+    path = os.path.abspath(os.environ.get("INFERWATCH_BIN") or str(REPO / "build" / "src" / "inferwatch"))
+    if not os.path.exists(path):
+        pytest.fail(f"inferwatch binary not found at {path}; run scripts/build first")
+    return path
+
+
+class Run:
+    """The outcome of one inferwatch invocation."""
+
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def results(self):
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def inferwatch():
+    """Call as inferwatch("infer", "x.png", cwd=...) -> Run."""
+
+    def run(*args, cwd=None, timeout=120):
+        proc = subprocess.run([binary(), *map(str, args)], capture_output=True, text=True,
+                              cwd=cwd, timeout=timeout)
+        return Run(proc)
+
+    return run
+
+
+@pytest.fixture
+def samples():
+    files = sorted(p for p in SAMPLES.iterdir() if p.is_file())
+    assert len(files) >= 24, f"expected the committed sample crops in {SAMPLES}"
+    return files
+
+
+def label_of(path):
+    """circle_01.png -> circle; dimension_line_03.jpg -> dimension_line."""
+    return path.stem.rsplit("_", 1)[0]
