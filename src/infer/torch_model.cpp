@@ -75,9 +75,19 @@ at::ScalarType scalar_type(config::Precision p) {
   return at::kFloat;
 }
 
-// LibTorch's thread pools are process-wide: set them once, from the first model's config.
-int configure_threads(int wanted) {
+// LibTorch warnings go to our log instead of raw stderr.
+class LogWarnings final : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation& where, const std::string& message, bool) override {
+    spdlog::warn("libtorch: {} ({}:{})", message, where.file, where.line);
+  }
+};
+
+// LibTorch's thread pools and warning handler are process-wide: set them once, from the first model's config.
+int configure_libtorch(int wanted) {
   static const int threads = [wanted] {
+    static LogWarnings handler;  // lives as long as the process
+    c10::Warning::set_warning_handler(&handler);
     const int n = wanted > 0 ? wanted : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
     try {
@@ -179,7 +189,7 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
   info.width = config.preprocess.width;
   info.max_batch_size = config.batching.max_batch_size;
   info.precision = std::string(config::to_string(mc.precision));
-  info.threads = configure_threads(mc.threads);
+  info.threads = configure_libtorch(mc.threads);
 
   auto device = pick_device(mc.device);
   if (!device) return device.error();
