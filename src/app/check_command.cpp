@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include <iostream>
 #include <unistd.h>
+#include <iostream>
 
 namespace inferwatch::app {
 namespace {
@@ -26,7 +26,8 @@ void check_environment(const config::Config& c, std::vector<std::string>& proble
     if (!std::filesystem::is_directory(root, ec)) {
       problems.push_back(fmt::format("watch.paths: {} is not a directory", root.string()));
     } else if (::access(root.c_str(), R_OK | X_OK) != 0) {
-      problems.push_back(fmt::format("watch.paths: {} is not readable by this user", root.string()));
+      problems.push_back(
+          fmt::format("watch.paths: {} is not readable by this user", root.string()));
     }
   }
   if (auto db = store::probe_database(c.database.path); !db) {
@@ -34,14 +35,18 @@ void check_environment(const config::Config& c, std::vector<std::string>& proble
   }
   if (!c.server.token_file.empty()) {
     auto token = util::read_file(c.server.token_file, 4096);
-    if (!token) problems.push_back(fmt::format("server.token_file: {}", token.error().message));
+    if (!token)
+      problems.push_back(fmt::format("server.token_file: {}", token.error().message));
     else if (token->find_first_not_of(" \t\r\n") == std::string::npos)
-      problems.push_back(fmt::format("server.token_file: {} is empty", c.server.token_file.string()));
+      problems.push_back(
+          fmt::format("server.token_file: {} is empty", c.server.token_file.string()));
   }
-  if (const auto hp = util::parse_host_port(c.server.listen); hp && !is_loopback(hp->host) && c.server.token_file.empty()) {
-    problems.push_back(fmt::format("server.listen: {} is not a loopback address and no server.token_file is set; "
-                                   "set a token or listen on 127.0.0.1",
-                                   c.server.listen));
+  if (const auto hp = util::parse_host_port(c.server.listen);
+      hp && !is_loopback(hp->host) && c.server.token_file.empty()) {
+    problems.push_back(
+        fmt::format("server.listen: {} is not a loopback address and no server.token_file is set; "
+                    "set a token or listen on 127.0.0.1",
+                    c.server.listen));
   }
 }
 
@@ -60,7 +65,8 @@ int check_command(const config::Loaded& loaded, const CheckOptions& options) {
     } else if (problems.empty()) {
       const auto& info = (*model)->info();
       std::cerr << fmt::format(
-          "ok: config {}; model {} ({} labels) on {} with {} thread(s), loaded in {:.0f} ms, warmed up in {:.0f} ms\n",
+          "ok: config {}; model {} ({} labels) on {} with {} thread(s), loaded in {:.0f} ms, "
+          "warmed up in {:.0f} ms\n",
           loaded.config.source.empty() ? "defaults" : loaded.config.source.string(), info.version,
           info.labels.size(), info.device, info.threads, info.load_ms, info.warmup_ms);
     }

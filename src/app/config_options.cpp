@@ -5,12 +5,15 @@
 namespace inferwatch::app {
 
 config::Loaded load_config(const ConfigOptions& options) {
-  config::Loaded loaded = options.file.empty() ? config::load_defaults() : config::load_file(options.file);
+  config::Loaded loaded =
+      options.file.empty() ? config::load_defaults() : config::load_file(options.file);
   const bool overridden = !options.watch.empty() || options.listen || options.model;
   if (!overridden) return loaded;
 
   config::Config& c = loaded.config;
-  const auto absolute = [](const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal(); };
+  const auto absolute = [](const std::filesystem::path& p) {
+    return std::filesystem::absolute(p).lexically_normal();
+  };
   if (!options.watch.empty()) {
     c.watch.paths.clear();
     for (const auto& p : options.watch) c.watch.paths.push_back(absolute(p));
@@ -31,9 +34,10 @@ config::Loaded load_config(const ConfigOptions& options) {
       problem.file = "command line";
       problem.line = problem.column = 0;
     }
-    const bool seen = std::any_of(loaded.problems.begin(), loaded.problems.end(), [&](const config::Problem& p) {
-      return p.key == problem.key && p.message == problem.message;
-    });
+    const bool seen =
+        std::any_of(loaded.problems.begin(), loaded.problems.end(), [&](const config::Problem& p) {
+          return p.key == problem.key && p.message == problem.message;
+        });
     if (!seen) loaded.problems.push_back(std::move(problem));
   }
   return loaded;

@@ -8,9 +8,9 @@
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/time.hpp>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <iostream>
 
@@ -34,8 +34,8 @@ int infer_command(const config::Config& config, const InferOptions& options) {
     return 2;
   }
   const infer::ModelInfo& info = (*model)->info();
-  spdlog::debug("model {} on {} loaded in {:.0f} ms, warmed up in {:.0f} ms", info.version, info.device,
-                info.load_ms, info.warmup_ms);
+  spdlog::debug("model {} on {} loaded in {:.0f} ms, warmed up in {:.0f} ms", info.version,
+                info.device, info.load_ms, info.warmup_ms);
   const infer::Preprocessor preprocessor(config.preprocess);
   const infer::Postprocessor postprocessor(config.postprocess, info.labels);
   const results::RecordBuilder builder(info, postprocessor, config.postprocess.mode);

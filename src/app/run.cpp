@@ -6,9 +6,9 @@
 #include <inferwatch/app/logging.hpp>
 #include <inferwatch/app/version.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -16,7 +16,9 @@ namespace inferwatch::app {
 namespace {
 
 void add_config_flags(CLI::App& command, ConfigOptions& options) {
-  command.add_option("-c,--config", options.file, "TOML configuration file (default: embedded defaults)")
+  command
+      .add_option("-c,--config", options.file,
+                  "TOML configuration file (default: embedded defaults)")
       ->check(CLI::ExistingFile);
   command.add_option("--model", options.model, "TorchScript model file (overrides [model] path)");
 }
@@ -32,7 +34,8 @@ bool report_problems(const config::Loaded& loaded) {
 }  // namespace
 
 int run(int argc, char** argv) {
-  CLI::App cli{"inferwatch — watches folders of CAD crops and runs a TorchScript model on each one"};
+  CLI::App cli{
+      "inferwatch — watches folders of CAD crops and runs a TorchScript model on each one"};
   cli.set_version_flag("--version", fmt::format("inferwatch {} ({})", version(), git_revision()));
   cli.require_subcommand(1);
 
@@ -40,14 +43,18 @@ int run(int argc, char** argv) {
   InferOptions infer_options;
   CheckOptions check_options;
 
-  CLI::App* infer = cli.add_subcommand("infer", "Run the model on images and print one result JSON per line");
+  CLI::App* infer =
+      cli.add_subcommand("infer", "Run the model on images and print one result JSON per line");
   add_config_flags(*infer, config_options);
-  infer->add_option("IMAGE", infer_options.images, "Image files (PNG, JPEG, BMP, TIFF, WebP)")->required();
+  infer->add_option("IMAGE", infer_options.images, "Image files (PNG, JPEG, BMP, TIFF, WebP)")
+      ->required();
 
   CLI::App* check = cli.add_subcommand(
-      "check", "Validate the config, open the database, load and warm up the model; list every problem");
+      "check",
+      "Validate the config, open the database, load and warm up the model; list every problem");
   add_config_flags(*check, config_options);
-  check->add_flag("--print-config", check_options.print_config, "Print the effective configuration as TOML");
+  check->add_flag("--print-config", check_options.print_config,
+                  "Print the effective configuration as TOML");
 
   try {
     cli.parse(argc, argv);

@@ -14,8 +14,9 @@
 namespace inferwatch::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> k_sections = {
-    "watch", "model", "preprocess", "postprocess", "batching", "results", "database", "server", "log"};
+constexpr std::array<std::string_view, 9> k_sections = {"watch",       "model",    "preprocess",
+                                                        "postprocess", "batching", "results",
+                                                        "database",    "server",   "log"};
 
 void read_watch(SectionReader& r, Watch& w) {
   r.read_paths("paths", w.paths);
@@ -48,7 +49,8 @@ void read_labels(SectionReader& r, Model& m, const std::filesystem::path& base_d
   if (!text) return r.problem("labels", *node, text.error().message);
   m.labels = util::non_empty_lines(*text);
   m.labels_file = path;
-  if (m.labels.empty()) r.problem("labels", *node, fmt::format("{} holds no labels", path.string()));
+  if (m.labels.empty())
+    r.problem("labels", *node, fmt::format("{} holds no labels", path.string()));
 }
 
 void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_dir) {
@@ -69,8 +71,10 @@ void read_preprocess(SectionReader& r, Preprocess& p) {
       p.height = p.width = static_cast<int>(std::clamp<std::int64_t>(*side, -1, 1 << 20));
     } else if (const toml::array* a = node->as_array();
                a && a->size() == 2 && a->get(0)->is_integer() && a->get(1)->is_integer()) {
-      p.height = static_cast<int>(std::clamp<std::int64_t>(*a->get(0)->value<std::int64_t>(), -1, 1 << 20));
-      p.width = static_cast<int>(std::clamp<std::int64_t>(*a->get(1)->value<std::int64_t>(), -1, 1 << 20));
+      p.height = static_cast<int>(
+          std::clamp<std::int64_t>(*a->get(0)->value<std::int64_t>(), -1, 1 << 20));
+      p.width = static_cast<int>(
+          std::clamp<std::int64_t>(*a->get(1)->value<std::int64_t>(), -1, 1 << 20));
     } else {
       r.problem("size", *node, "expected [height, width] (two integers) or one integer");
     }
@@ -127,8 +131,10 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
   } else if (section == "log") {
     r.read("level", c.log.level);
     r.read_enum("format", c.log.format,
-                {{"auto", LogFormat::auto_detect}, {"text", LogFormat::text},
-                 {"json", LogFormat::json}, {"journal", LogFormat::journal}});
+                {{"auto", LogFormat::auto_detect},
+                 {"text", LogFormat::text},
+                 {"json", LogFormat::json},
+                 {"journal", LogFormat::journal}});
   }
 }
 
@@ -183,16 +189,22 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
       continue;
     }
     SectionReader reader(*node.as_table(), std::string(name), out, base_dir);
-    if (name == "watch") read_watch(reader, out.config.watch);
-    else if (name == "model") read_model(reader, out.config.model, base_dir);
-    else if (name == "preprocess") read_preprocess(reader, out.config.preprocess);
-    else if (name == "postprocess") read_postprocess(reader, out.config.postprocess);
-    else read_rest(reader, name, out.config);
+    if (name == "watch")
+      read_watch(reader, out.config.watch);
+    else if (name == "model")
+      read_model(reader, out.config.model, base_dir);
+    else if (name == "preprocess")
+      read_preprocess(reader, out.config.preprocess);
+    else if (name == "postprocess")
+      read_postprocess(reader, out.config.postprocess);
+    else
+      read_rest(reader, name, out.config);
     reader.finish();
   }
 
   make_paths_absolute(out.config);
-  if (out.problems.empty()) out.problems = validate(out.config, out.sources);
+  if (out.problems.empty())
+    out.problems = validate(out.config, out.sources);
   else {
     // Report type errors and value errors together, but value checks only for keys read cleanly.
     auto more = validate(out.config, out.sources);

@@ -8,9 +8,12 @@ namespace inferwatch::config {
 
 std::string_view to_string(ResizeMode v) {
   switch (v) {
-    case ResizeMode::stretch: return "stretch";
-    case ResizeMode::letterbox: return "letterbox";
-    case ResizeMode::shorter_side_center_crop: return "shorter-side+center-crop";
+    case ResizeMode::stretch:
+      return "stretch";
+    case ResizeMode::letterbox:
+      return "letterbox";
+    case ResizeMode::shorter_side_center_crop:
+      return "shorter-side+center-crop";
   }
   return "?";
 }
@@ -20,26 +23,36 @@ std::string_view to_string(PostprocessMode v) {
 }
 std::string_view to_string(Softmax v) {
   switch (v) {
-    case Softmax::auto_detect: return "auto";
-    case Softmax::yes: return "true";
-    case Softmax::no: return "false";
+    case Softmax::auto_detect:
+      return "auto";
+    case Softmax::yes:
+      return "true";
+    case Softmax::no:
+      return "false";
   }
   return "?";
 }
 std::string_view to_string(Precision v) {
   switch (v) {
-    case Precision::fp32: return "fp32";
-    case Precision::fp16: return "fp16";
-    case Precision::bf16: return "bf16";
+    case Precision::fp32:
+      return "fp32";
+    case Precision::fp16:
+      return "fp16";
+    case Precision::bf16:
+      return "bf16";
   }
   return "?";
 }
 std::string_view to_string(LogFormat v) {
   switch (v) {
-    case LogFormat::auto_detect: return "auto";
-    case LogFormat::text: return "text";
-    case LogFormat::json: return "json";
-    case LogFormat::journal: return "journal";
+    case LogFormat::auto_detect:
+      return "auto";
+    case LogFormat::text:
+      return "text";
+    case LogFormat::json:
+      return "json";
+    case LogFormat::journal:
+      return "journal";
   }
   return "?";
 }
@@ -68,19 +81,21 @@ std::vector<std::string> path_strings(const std::vector<std::filesystem::path>& 
 }  // namespace
 
 std::string to_toml(const Config& c) {
-  toml::table model{{"path", c.model.path.string()},
-                    {"name", c.model.name},
-                    {"device", c.model.device},
-                    {"precision", std::string(to_string(c.model.precision))},
-                    {"threads", c.model.threads},
-                    {"optimize", c.model.optimize}};
-  if (!c.model.labels_file.empty()) model.insert("labels", c.model.labels_file.string());
-  else model.insert("labels", strings(c.model.labels));
+  toml::table model{
+      {"path", c.model.path.string()}, {"name", c.model.name},
+      {"device", c.model.device},      {"precision", std::string(to_string(c.model.precision))},
+      {"threads", c.model.threads},    {"optimize", c.model.optimize}};
+  if (!c.model.labels_file.empty())
+    model.insert("labels", c.model.labels_file.string());
+  else
+    model.insert("labels", strings(c.model.labels));
 
   toml::table postprocess{{"mode", std::string(to_string(c.postprocess.mode))},
                           {"top_k", c.postprocess.top_k}};
-  if (c.postprocess.softmax == Softmax::auto_detect) postprocess.insert("softmax", "auto");
-  else postprocess.insert("softmax", c.postprocess.softmax == Softmax::yes);
+  if (c.postprocess.softmax == Softmax::auto_detect)
+    postprocess.insert("softmax", "auto");
+  else
+    postprocess.insert("softmax", c.postprocess.softmax == Softmax::yes);
 
   const toml::table root{
       {"watch", toml::table{{"paths", strings(path_strings(c.watch.paths))},
@@ -102,8 +117,8 @@ std::string to_toml(const Config& c) {
       {"postprocess", postprocess},
       {"batching", toml::table{{"max_batch_size", c.batching.max_batch_size},
                                {"max_delay_ms", c.batching.max_delay_ms}}},
-      {"results", toml::table{{"sidecar", c.results.sidecar},
-                              {"sidecar_suffix", c.results.sidecar_suffix}}},
+      {"results",
+       toml::table{{"sidecar", c.results.sidecar}, {"sidecar_suffix", c.results.sidecar_suffix}}},
       {"database", toml::table{{"path", c.database.path.string()},
                                {"retention_days", c.database.retention_days}}},
       {"server", toml::table{{"listen", c.server.listen},
@@ -116,8 +131,8 @@ std::string to_toml(const Config& c) {
                              {"max_ws_clients", c.server.max_ws_clients},
                              {"ws_queue_messages", c.server.ws_queue_messages},
                              {"ws_queue_bytes", c.server.ws_queue_bytes}}},
-      {"log", toml::table{{"level", c.log.level},
-                          {"format", std::string(to_string(c.log.format))}}},
+      {"log",
+       toml::table{{"level", c.log.level}, {"format", std::string(to_string(c.log.format))}}},
   };
   std::ostringstream out;
   out << root << '\n';

@@ -11,16 +11,26 @@ namespace {
 
 std::string_view type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -39,7 +49,8 @@ const toml::node* SectionReader::take(std::string_view key) {
   const toml::node* node = m_table.get(key);
   if (node) {
     const auto& begin = node->source().begin;
-    m_out.sources.positions[dotted(key)] = {static_cast<int>(begin.line), static_cast<int>(begin.column)};
+    m_out.sources.positions[dotted(key)] = {static_cast<int>(begin.line),
+                                            static_cast<int>(begin.column)};
   }
   return node;
 }
@@ -47,7 +58,8 @@ const toml::node* SectionReader::take(std::string_view key) {
 void SectionReader::problem(std::string_view key, const toml::node& node, std::string message) {
   const auto& begin = node.source().begin;
   m_out.problems.push_back(Problem{m_out.sources.file, static_cast<int>(begin.line),
-                                   static_cast<int>(begin.column), dotted(key), std::move(message)});
+                                   static_cast<int>(begin.column), dotted(key),
+                                   std::move(message)});
 }
 
 void SectionReader::wrong_type(std::string_view key, const toml::node& node,
@@ -58,15 +70,19 @@ void SectionReader::wrong_type(std::string_view key, const toml::node& node,
 void SectionReader::read(std::string_view key, bool& out) {
   const toml::node* node = take(key);
   if (!node) return;
-  if (const auto v = node->value_exact<bool>()) out = *v;
-  else wrong_type(key, *node, "a boolean (true or false)");
+  if (const auto v = node->value_exact<bool>())
+    out = *v;
+  else
+    wrong_type(key, *node, "a boolean (true or false)");
 }
 
 void SectionReader::read(std::string_view key, std::int64_t& out) {
   const toml::node* node = take(key);
   if (!node) return;
-  if (const auto v = node->value_exact<std::int64_t>()) out = *v;
-  else wrong_type(key, *node, "an integer");
+  if (const auto v = node->value_exact<std::int64_t>())
+    out = *v;
+  else
+    wrong_type(key, *node, "an integer");
 }
 
 void SectionReader::read(std::string_view key, int& out) {
@@ -85,15 +101,19 @@ void SectionReader::read(std::string_view key, double& out) {
   const toml::node* node = take(key);
   if (!node) return;
   // Integers are fine where a float is wanted (`fill = 1`).
-  if (const auto v = node->value<double>(); v && (node->is_floating_point() || node->is_integer())) out = *v;
-  else wrong_type(key, *node, "a number");
+  if (const auto v = node->value<double>(); v && (node->is_floating_point() || node->is_integer()))
+    out = *v;
+  else
+    wrong_type(key, *node, "a number");
 }
 
 void SectionReader::read(std::string_view key, std::string& out) {
   const toml::node* node = take(key);
   if (!node) return;
-  if (const auto v = node->value_exact<std::string>()) out = *v;
-  else wrong_type(key, *node, "a string");
+  if (const auto v = node->value_exact<std::string>())
+    out = *v;
+  else
+    wrong_type(key, *node, "a string");
 }
 
 void SectionReader::read(std::string_view key, std::vector<std::string>& out) {
@@ -104,8 +124,10 @@ void SectionReader::read(std::string_view key, std::vector<std::string>& out) {
   std::vector<std::string> values;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const auto v = array->get(i)->value_exact<std::string>();
-    if (!v) return problem(key, *array->get(i), fmt::format("element {} should be a string, got {}", i + 1,
-                                                           type_name(array->get(i)->type())));
+    if (!v)
+      return problem(key, *array->get(i),
+                     fmt::format("element {} should be a string, got {}", i + 1,
+                                 type_name(array->get(i)->type())));
     values.push_back(*v);
   }
   out = std::move(values);
@@ -120,8 +142,9 @@ void SectionReader::read(std::string_view key, std::vector<double>& out) {
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node* element = array->get(i);
     if (!element->is_number()) {
-      return problem(key, *element, fmt::format("element {} should be a number, got {}", i + 1,
-                                                type_name(element->type())));
+      return problem(
+          key, *element,
+          fmt::format("element {} should be a number, got {}", i + 1, type_name(element->type())));
     }
     values.push_back(*element->value<double>());
   }
@@ -145,7 +168,8 @@ void SectionReader::read_paths(std::string_view key, std::vector<std::filesystem
   out.clear();
   for (const auto& text : texts) {
     std::filesystem::path path(text);
-    out.push_back((path.is_relative() && !text.empty()) ? (m_base_dir / path).lexically_normal() : path);
+    out.push_back((path.is_relative() && !text.empty()) ? (m_base_dir / path).lexically_normal()
+                                                        : path);
   }
 }
 

@@ -27,7 +27,8 @@ class Checker {
   template <typename T>
   void range(const std::string& key, T value, T low, T high, std::string_view unit = "") {
     if (value < low || value > high) {
-      fail(key, fmt::format("{}{} is out of range; allowed: {} to {}{}", value, unit, low, high, unit));
+      fail(key,
+           fmt::format("{}{} is out of range; allowed: {} to {}{}", value, unit, low, high, unit));
     }
   }
 
@@ -41,7 +42,8 @@ void check_watch(Checker& c, const Watch& w) {
   for (const auto& p : w.paths) {
     if (p.empty()) c.fail("watch.paths", "an empty path is not a directory");
   }
-  if (w.include.empty()) c.fail("watch.include", "with no include pattern no file would ever be processed");
+  if (w.include.empty())
+    c.fail("watch.include", "with no include pattern no file would ever be processed");
   for (const auto& g : w.include) {
     if (g.empty()) c.fail("watch.include", "an empty pattern matches nothing");
   }
@@ -49,7 +51,8 @@ void check_watch(Checker& c, const Watch& w) {
     if (g.empty()) c.fail("watch.exclude", "an empty pattern matches nothing");
   }
   c.range<std::int64_t>("watch.settle_ms", w.settle_ms, 0, 600'000, " ms");
-  if (w.rescan_interval_s != 0) c.range<std::int64_t>("watch.rescan_interval_s", w.rescan_interval_s, 10, 7 * 86400, " s");
+  if (w.rescan_interval_s != 0)
+    c.range<std::int64_t>("watch.rescan_interval_s", w.rescan_interval_s, 10, 7 * 86400, " s");
   c.range<std::int64_t>("watch.max_file_bytes", w.max_file_bytes, 1, INT64_MAX);
 }
 
@@ -84,14 +87,17 @@ void check_preprocess(Checker& c, const Preprocess& p) {
   const std::size_t channels = p.colour == Colour::gray ? 1 : 3;
   const std::string_view colour = p.colour == Colour::gray ? "gray" : "rgb";
   if (p.mean.size() != channels) {
-    c.fail("preprocess.mean", fmt::format("needs {} value(s) for colour \"{}\", got {}", channels, colour, p.mean.size()));
+    c.fail("preprocess.mean", fmt::format("needs {} value(s) for colour \"{}\", got {}", channels,
+                                          colour, p.mean.size()));
   }
   if (p.std.size() != channels) {
-    c.fail("preprocess.std", fmt::format("needs {} value(s) for colour \"{}\", got {}", channels, colour, p.std.size()));
+    c.fail("preprocess.std", fmt::format("needs {} value(s) for colour \"{}\", got {}", channels,
+                                         colour, p.std.size()));
   }
   for (const double s : p.std) {
     if (!(s > 0.0)) {
-      c.fail("preprocess.std", fmt::format("{} would divide by zero or flip the sign; every std must be > 0", s));
+      c.fail("preprocess.std",
+             fmt::format("{} would divide by zero or flip the sign; every std must be > 0", s));
       break;
     }
   }
@@ -104,11 +110,13 @@ void check_rest(Checker& c, const Config& cfg) {
   c.range<std::int64_t>("batching.max_delay_ms", cfg.batching.max_delay_ms, 0, 10'000, " ms");
   const auto& suffix = cfg.results.sidecar_suffix;
   if (suffix.size() < 2 || suffix.front() != '.' || suffix.find('/') != std::string::npos) {
-    c.fail("results.sidecar_suffix", fmt::format("\"{}\" must start with '.', hold no '/' and not be just \".\"", suffix));
+    c.fail("results.sidecar_suffix",
+           fmt::format("\"{}\" must start with '.', hold no '/' and not be just \".\"", suffix));
   }
   if (cfg.database.path.empty()) c.fail("database.path", "must not be empty");
   c.range<std::int64_t>("database.retention_days", cfg.database.retention_days, 0, 100 * 365);
-  if (const auto hp = util::parse_host_port(cfg.server.listen); !hp) c.fail("server.listen", hp.error().message);
+  if (const auto hp = util::parse_host_port(cfg.server.listen); !hp)
+    c.fail("server.listen", hp.error().message);
   const auto& s = cfg.server;
   c.range("server.threads", s.threads, 1, 256);
   c.range<std::int64_t>("server.max_body_bytes", s.max_body_bytes, 1, 4LL << 30);
@@ -120,7 +128,9 @@ void check_rest(Checker& c, const Config& cfg) {
   c.range<std::int64_t>("server.ws_queue_bytes", s.ws_queue_bytes, 1024, 4LL << 30);
   static const std::regex k_level("trace|debug|info|warn|error|critical|off");
   if (!std::regex_match(cfg.log.level, k_level)) {
-    c.fail("log.level", fmt::format("\"{}\" is not one of trace, debug, info, warn, error, critical, off", cfg.log.level));
+    c.fail("log.level",
+           fmt::format("\"{}\" is not one of trace, debug, info, warn, error, critical, off",
+                       cfg.log.level));
   }
 }
 

@@ -5,14 +5,16 @@
 #error "INFERWATCH_DEMO_MODEL_PATH must name models/demo/demo-shapes.pt"
 #endif
 
-__asm__(".section .rodata\n"
-        ".balign 64\n"
-        ".global inferwatch_demo_model_begin\n.hidden inferwatch_demo_model_begin\n"
-        "inferwatch_demo_model_begin:\n"
-        ".incbin \"" INFERWATCH_DEMO_MODEL_PATH "\"\n"
-        ".global inferwatch_demo_model_end\n.hidden inferwatch_demo_model_end\n"
-        "inferwatch_demo_model_end:\n"
-        ".previous\n");
+__asm__(
+    ".section .rodata\n"
+    ".balign 64\n"
+    ".global inferwatch_demo_model_begin\n.hidden inferwatch_demo_model_begin\n"
+    "inferwatch_demo_model_begin:\n"
+    ".incbin \"" INFERWATCH_DEMO_MODEL_PATH
+    "\"\n"
+    ".global inferwatch_demo_model_end\n.hidden inferwatch_demo_model_end\n"
+    "inferwatch_demo_model_end:\n"
+    ".previous\n");
 
 extern "C" const char inferwatch_demo_model_begin[];
 extern "C" const char inferwatch_demo_model_end[];

@@ -15,26 +15,37 @@ using util::Error;
 // OpenCV's own warnings would go to stderr; every failure here becomes an error result instead.
 void silence_opencv() {
   static std::once_flag once;
-  std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); });
+  std::call_once(once,
+                 [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); });
 }
 
 // To float [0, 1] with 1 or 3 (RGB) channels, alpha composited onto white.
 util::Result<cv::Mat> normalize_pixels(const cv::Mat& raw) {
   double scale = 1.0;
   switch (raw.depth()) {
-    case CV_8U: scale = 1.0 / 255.0; break;
-    case CV_16U: scale = 1.0 / 65535.0; break;
-    case CV_32F: scale = 1.0; break;
+    case CV_8U:
+      scale = 1.0 / 255.0;
+      break;
+    case CV_16U:
+      scale = 1.0 / 65535.0;
+      break;
+    case CV_32F:
+      scale = 1.0;
+      break;
     default:
-      return Error{"unsupported_format", fmt::format("unsupported sample depth (OpenCV depth {})", raw.depth())};
+      return Error{"unsupported_format",
+                   fmt::format("unsupported sample depth (OpenCV depth {})", raw.depth())};
   }
   cv::Mat f;
   raw.convertTo(f, CV_MAKETYPE(CV_32F, raw.channels()), scale);
 
   cv::Mat out;
   switch (f.channels()) {
-    case 1: return f;
-    case 3: cv::cvtColor(f, out, cv::COLOR_BGR2RGB); return out;
+    case 1:
+      return f;
+    case 3:
+      cv::cvtColor(f, out, cv::COLOR_BGR2RGB);
+      return out;
     case 2:
     case 4: {
       std::vector<cv::Mat> planes;
@@ -66,8 +77,9 @@ util::Result<DecodedImage> decode_image(std::string_view bytes, const ImageHeade
   silence_opencv();
   const std::int64_t pixels = header.width * header.height;
   if (pixels > max_pixels) {
-    return Error{"too_large", fmt::format("{}×{} = {} pixels, over the limit of {} (preprocess.max_pixels)",
-                                          header.width, header.height, pixels, max_pixels)};
+    return Error{"too_large",
+                 fmt::format("{}×{} = {} pixels, over the limit of {} (preprocess.max_pixels)",
+                             header.width, header.height, pixels, max_pixels)};
   }
 
   cv::Mat raw;
@@ -76,11 +88,13 @@ util::Result<DecodedImage> decode_image(std::string_view bytes, const ImageHeade
                          const_cast<char*>(bytes.data()));  // imdecode only reads
     raw = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    return Error{"decode_failed", fmt::format("{} decoder failed: {}", to_string(header.format), e.msg)};
+    return Error{"decode_failed",
+                 fmt::format("{} decoder failed: {}", to_string(header.format), e.msg)};
   }
   if (raw.empty()) {
-    return Error{"decode_failed", fmt::format("the {} data could not be decoded (corrupt or unsupported variant)",
-                                              to_string(header.format))};
+    return Error{"decode_failed",
+                 fmt::format("the {} data could not be decoded (corrupt or unsupported variant)",
+                             to_string(header.format))};
   }
   auto pixels_f = normalize_pixels(raw);
   if (!pixels_f) return pixels_f.error();

@@ -14,7 +14,9 @@ class Bytes {
  public:
   explicit Bytes(std::string_view data) : m_data(data) {}
   std::size_t size() const { return m_data.size(); }
-  bool starts_with(std::string_view prefix) const { return m_data.substr(0, prefix.size()) == prefix; }
+  bool starts_with(std::string_view prefix) const {
+    return m_data.substr(0, prefix.size()) == prefix;
+  }
   std::optional<std::uint32_t> u8(std::size_t at) const {
     if (at >= m_data.size()) return std::nullopt;
     return static_cast<unsigned char>(m_data[at]);
@@ -24,8 +26,12 @@ class Bytes {
   std::optional<std::uint32_t> le16(std::size_t at) const { return read(at, 2, true); }
   std::optional<std::uint32_t> le24(std::size_t at) const { return read(at, 3, true); }
   std::optional<std::uint32_t> le32(std::size_t at) const { return read(at, 4, true); }
-  std::optional<std::uint32_t> u16(std::size_t at, bool little) const { return read(at, 2, little); }
-  std::optional<std::uint32_t> u32(std::size_t at, bool little) const { return read(at, 4, little); }
+  std::optional<std::uint32_t> u16(std::size_t at, bool little) const {
+    return read(at, 2, little);
+  }
+  std::optional<std::uint32_t> u32(std::size_t at, bool little) const {
+    return read(at, 4, little);
+  }
   std::string_view view() const { return m_data; }
 
  private:
@@ -42,7 +48,9 @@ class Bytes {
 };
 
 Error truncated(std::string_view format) {
-  return Error{"truncated", fmt::format("the {} data ends early (file truncated or still being written)", format)};
+  return Error{
+      "truncated",
+      fmt::format("the {} data ends early (file truncated or still being written)", format)};
 }
 Error malformed(std::string_view format, std::string_view what) {
   return Error{"decode_failed", fmt::format("malformed {} header: {}", format, what)};
@@ -70,10 +78,12 @@ util::Result<ImageHeader> jpeg(const Bytes& b) {
     if (!marker) return truncated("JPEG");
     at = m + 1;
     if (*marker == 0x01 || (*marker >= 0xD0 && *marker <= 0xD7)) continue;  // no length
-    if (*marker == 0xD9 || *marker == 0xDA) return malformed("JPEG", "no frame header before the scan");
+    if (*marker == 0xD9 || *marker == 0xDA)
+      return malformed("JPEG", "no frame header before the scan");
     const auto length = b.be16(at);
     if (!length) return truncated("JPEG");
-    const bool sof = *marker >= 0xC0 && *marker <= 0xCF && *marker != 0xC4 && *marker != 0xC8 && *marker != 0xCC;
+    const bool sof =
+        *marker >= 0xC0 && *marker <= 0xCF && *marker != 0xC4 && *marker != 0xC8 && *marker != 0xCC;
     if (sof) {
       const auto h = b.be16(at + 3), w = b.be16(at + 5);
       if (!h || !w) return truncated("JPEG");
@@ -102,12 +112,14 @@ util::Result<ImageHeader> bmp(const Bytes& b) {
   if (width <= 0) return malformed("BMP", "width is not positive");
   const auto offset = b.le32(10);
   if (!offset || *offset > b.size()) return truncated("BMP");
-  return ImageHeader{ImageFormat::bmp, width, height < 0 ? -static_cast<std::int64_t>(height) : height};
+  return ImageHeader{ImageFormat::bmp, width,
+                     height < 0 ? -static_cast<std::int64_t>(height) : height};
 }
 
 util::Result<ImageHeader> tiff(const Bytes& b) {
   const bool little = b.starts_with("II");
-  if (b.u16(2, little) == 43u) return Error{"unsupported_format", "BigTIFF files are not supported"};
+  if (b.u16(2, little) == 43u)
+    return Error{"unsupported_format", "BigTIFF files are not supported"};
   const auto ifd = b.u32(4, little);
   if (!ifd) return truncated("TIFF");
   const auto count = b.u16(*ifd, little);
@@ -152,13 +164,19 @@ util::Result<ImageHeader> read_image_header(std::string_view data) {
   if (data.empty()) return Error{"empty_file", "the file is empty"};
   const Bytes b(data);
   util::Result<ImageHeader> header = Error{"unsupported_format", ""};
-  if (b.starts_with("\x89PNG\r\n\x1A\n")) header = png(b);
-  else if (b.starts_with("\xFF\xD8\xFF")) header = jpeg(b);
-  else if (b.starts_with("BM")) header = bmp(b);
-  else if (b.starts_with(std::string_view("II*\0", 4)) || b.starts_with(std::string_view("MM\0*", 4)) ||
-           b.starts_with(std::string_view("II+\0", 4)) || b.starts_with(std::string_view("MM\0+", 4)))
+  if (b.starts_with("\x89PNG\r\n\x1A\n"))
+    header = png(b);
+  else if (b.starts_with("\xFF\xD8\xFF"))
+    header = jpeg(b);
+  else if (b.starts_with("BM"))
+    header = bmp(b);
+  else if (b.starts_with(std::string_view("II*\0", 4)) ||
+           b.starts_with(std::string_view("MM\0*", 4)) ||
+           b.starts_with(std::string_view("II+\0", 4)) ||
+           b.starts_with(std::string_view("MM\0+", 4)))
     header = tiff(b);
-  else if (b.starts_with("RIFF") && data.substr(8, 4) == "WEBP") header = webp(b);
+  else if (b.starts_with("RIFF") && data.substr(8, 4) == "WEBP")
+    header = webp(b);
   else
     return Error{"unsupported_format", "not a PNG, JPEG, BMP, TIFF or WebP image"};
   if (header && (header->width <= 0 || header->height <= 0)) {
@@ -169,11 +187,16 @@ util::Result<ImageHeader> read_image_header(std::string_view data) {
 
 std::string_view to_string(ImageFormat format) {
   switch (format) {
-    case ImageFormat::png: return "PNG";
-    case ImageFormat::jpeg: return "JPEG";
-    case ImageFormat::bmp: return "BMP";
-    case ImageFormat::tiff: return "TIFF";
-    case ImageFormat::webp: return "WebP";
+    case ImageFormat::png:
+      return "PNG";
+    case ImageFormat::jpeg:
+      return "JPEG";
+    case ImageFormat::bmp:
+      return "BMP";
+    case ImageFormat::tiff:
+      return "TIFF";
+    case ImageFormat::webp:
+      return "WebP";
   }
   return "?";
 }

@@ -20,8 +20,9 @@ Postprocessor::Postprocessor(config::Postprocess options, std::vector<std::strin
 
 std::vector<Prediction> Postprocessor::classify(std::span<const float> scores) const {
   std::vector<double> p(scores.begin(), scores.end());
-  const bool softmax = m_options.softmax == config::Softmax::yes ||
-                       (m_options.softmax == config::Softmax::auto_detect && !is_probability_distribution(scores));
+  const bool softmax =
+      m_options.softmax == config::Softmax::yes ||
+      (m_options.softmax == config::Softmax::auto_detect && !is_probability_distribution(scores));
   if (softmax && !p.empty()) {
     const double max = *std::max_element(p.begin(), p.end());
     double sum = 0;
@@ -39,8 +40,9 @@ std::vector<Prediction> Postprocessor::classify(std::span<const float> scores) c
   out.reserve(k);
   for (std::size_t i = 0; i < k; ++i) {
     const int index = order[i];
-    std::string label = static_cast<std::size_t>(index) < m_labels.size() ? m_labels[index]
-                                                                          : "class_" + std::to_string(index);
+    std::string label = static_cast<std::size_t>(index) < m_labels.size()
+                            ? m_labels[index]
+                            : "class_" + std::to_string(index);
     out.push_back(Prediction{std::move(label), index, p[index]});
   }
   return out;

@@ -26,9 +26,12 @@ std::int64_t py_round(double v) { return static_cast<std::int64_t>(std::nearbyin
 
 at::Tensor letterbox(const at::Tensor& nchw, const config::Preprocess& o) {
   const std::int64_t h = nchw.size(2), w = nchw.size(3);
-  const double scale = std::min(static_cast<double>(o.height) / h, static_cast<double>(o.width) / w);
-  const std::int64_t nh = std::min<std::int64_t>(std::max<std::int64_t>(1, py_round(h * scale)), o.height);
-  const std::int64_t nw = std::min<std::int64_t>(std::max<std::int64_t>(1, py_round(w * scale)), o.width);
+  const double scale =
+      std::min(static_cast<double>(o.height) / h, static_cast<double>(o.width) / w);
+  const std::int64_t nh =
+      std::min<std::int64_t>(std::max<std::int64_t>(1, py_round(h * scale)), o.height);
+  const std::int64_t nw =
+      std::min<std::int64_t>(std::max<std::int64_t>(1, py_round(w * scale)), o.width);
   const at::Tensor resized = resize(nchw, nh, nw);
   const std::int64_t left = (o.width - nw) / 2, top = (o.height - nh) / 2;
   return at::constant_pad_nd(resized, {left, o.width - nw - left, top, o.height - nh - top},
@@ -40,7 +43,8 @@ at::Tensor shorter_side_center_crop(const at::Tensor& nchw, const config::Prepro
   const std::int64_t h = nchw.size(2), w = nchw.size(3);
   const std::int64_t s = o.shorter_side != 0 ? o.shorter_side : std::max(o.height, o.width);
   const std::int64_t shorter = std::min(h, w), longer = std::max(h, w);
-  const auto new_long = static_cast<std::int64_t>(static_cast<double>(s * longer) / static_cast<double>(shorter));
+  const auto new_long =
+      static_cast<std::int64_t>(static_cast<double>(s * longer) / static_cast<double>(shorter));
   const std::int64_t nh = w <= h ? new_long : s, nw = w <= h ? s : new_long;
   const at::Tensor resized = resize(nchw, nh, nw);
   const std::int64_t top = py_round((nh - o.height) / 2.0), left = py_round((nw - o.width) / 2.0);
@@ -55,25 +59,33 @@ util::Result<InputTensor> Preprocessor::run(const DecodedImage& image) const {
   try {
     const cv::Mat& m = image.pixels;
     const std::int64_t c = m.channels();
-    const at::Tensor hwc = at::from_blob(m.data, {m.rows, m.cols, c},
-                                         {static_cast<std::int64_t>(m.step[0] / sizeof(float)), c, 1},
-                                         at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor hwc = at::from_blob(
+        m.data, {m.rows, m.cols, c}, {static_cast<std::int64_t>(m.step[0] / sizeof(float)), c, 1},
+        at::TensorOptions().dtype(at::kFloat));
     at::Tensor chw = hwc.permute({2, 0, 1});
     if (m_options.colour == config::Colour::gray && c == 3) chw = to_gray(chw);
     if (m_options.colour == config::Colour::rgb && c == 1) chw = chw.expand({3, -1, -1});
     at::Tensor x = chw.unsqueeze(0).contiguous();
 
     switch (m_options.resize) {
-      case config::ResizeMode::stretch: x = resize(x, m_options.height, m_options.width); break;
-      case config::ResizeMode::letterbox: x = letterbox(x, m_options); break;
-      case config::ResizeMode::shorter_side_center_crop: x = shorter_side_center_crop(x, m_options); break;
+      case config::ResizeMode::stretch:
+        x = resize(x, m_options.height, m_options.width);
+        break;
+      case config::ResizeMode::letterbox:
+        x = letterbox(x, m_options);
+        break;
+      case config::ResizeMode::shorter_side_center_crop:
+        x = shorter_side_center_crop(x, m_options);
+        break;
     }
 
     const auto channels = x.size(1);
-    const at::Tensor mean = at::tensor(std::vector<float>(m_options.mean.begin(), m_options.mean.end()))
-                                .view({1, channels, 1, 1});
-    const at::Tensor std = at::tensor(std::vector<float>(m_options.std.begin(), m_options.std.end()))
-                               .view({1, channels, 1, 1});
+    const at::Tensor mean =
+        at::tensor(std::vector<float>(m_options.mean.begin(), m_options.mean.end()))
+            .view({1, channels, 1, 1});
+    const at::Tensor std =
+        at::tensor(std::vector<float>(m_options.std.begin(), m_options.std.end()))
+            .view({1, channels, 1, 1});
     x = x.sub(mean).div(std).contiguous();
 
     InputTensor out;
@@ -83,7 +95,8 @@ util::Result<InputTensor> Preprocessor::run(const DecodedImage& image) const {
     out.data.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
     return out;
   } catch (const c10::Error& e) {
-    return util::Error{"preprocess_failed", fmt::format("preprocessing failed: {}", e.what_without_backtrace())};
+    return util::Error{"preprocess_failed",
+                       fmt::format("preprocessing failed: {}", e.what_without_backtrace())};
   }
 }
 

@@ -10,13 +10,13 @@
 #include <inferwatch/util/sha256.hpp>
 #include <inferwatch/util/time.hpp>
 
+#include <ATen/Parallel.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
-#include <ATen/Parallel.h>
 
 #include <cstring>
 #include <thread>
@@ -45,7 +45,8 @@ class MemoryReader final : public caffe2::serialize::ReadAdapterInterface {
 // The first line of a LibTorch error, without the C++ backtrace.
 std::string first_lines(const c10::Error& e) {
   std::string text = e.what_without_backtrace();
-  if (const auto cut = text.find("\nException raised from"); cut != std::string::npos) text.resize(cut);
+  if (const auto cut = text.find("\nException raised from"); cut != std::string::npos)
+    text.resize(cut);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
@@ -55,22 +56,27 @@ util::Result<c10::Device> pick_device(const std::string& wanted) {
   const bool cuda = torch::cuda::is_available();
   if (wanted == "auto") return cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   if (!cuda) {
-    return Error{"model_load_failed",
-                 fmt::format("model.device = \"{}\" but CUDA is not available (no GPU, or a CPU-only LibTorch build)", wanted)};
+    return Error{"model_load_failed", fmt::format("model.device = \"{}\" but CUDA is not available "
+                                                  "(no GPU, or a CPU-only LibTorch build)",
+                                                  wanted)};
   }
   const int index = wanted == "cuda" ? 0 : std::stoi(wanted.substr(5));
   if (index >= static_cast<int>(torch::cuda::device_count())) {
-    return Error{"model_load_failed", fmt::format("model.device = \"{}\" but only {} CUDA device(s) exist",
-                                                  wanted, torch::cuda::device_count())};
+    return Error{"model_load_failed",
+                 fmt::format("model.device = \"{}\" but only {} CUDA device(s) exist", wanted,
+                             torch::cuda::device_count())};
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 at::ScalarType scalar_type(config::Precision p) {
   switch (p) {
-    case config::Precision::fp16: return at::kHalf;
-    case config::Precision::bf16: return at::kBFloat16;
-    case config::Precision::fp32: break;
+    case config::Precision::fp16:
+      return at::kHalf;
+    case config::Precision::bf16:
+      return at::kBFloat16;
+    case config::Precision::fp32:
+      break;
   }
   return at::kFloat;
 }
@@ -83,12 +89,14 @@ class LogWarnings final : public c10::WarningHandler {
   }
 };
 
-// LibTorch's thread pools and warning handler are process-wide: set them once, from the first model's config.
+// LibTorch's thread pools and warning handler are process-wide: set them once, from the first
+// model's config.
 int configure_libtorch(int wanted) {
   static const int threads = [wanted] {
     static LogWarnings handler;  // lives as long as the process
     c10::Warning::set_warning_handler(&handler);
-    const int n = wanted > 0 ? wanted : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int n =
+        wanted > 0 ? wanted : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
     try {
       at::set_num_interop_threads(1);  // inferwatch batches itself; one inter-op thread suffices
@@ -103,35 +111,46 @@ class TorchModel final : public Model {
  public:
   TorchModel(torch::jit::Module module, ModelInfo info, c10::Device device, at::ScalarType dtype,
              config::PostprocessMode mode)
-      : m_module(std::move(module)), m_info(std::move(info)), m_device(device), m_dtype(dtype), m_mode(mode) {}
+      : m_module(std::move(module)),
+        m_info(std::move(info)),
+        m_device(device),
+        m_dtype(dtype),
+        m_mode(mode) {}
 
   const ModelInfo& info() const override { return m_info; }
 
   // Called once, before the model is published to other threads.
   void record_warmup(double ms) { m_info.warmup_ms = ms; }
 
-  util::Result<std::vector<ModelOutput>> forward(std::span<const InputTensor* const> batch) override {
+  util::Result<std::vector<ModelOutput>> forward(
+      std::span<const InputTensor* const> batch) override {
     const auto n = static_cast<std::int64_t>(batch.size());
     if (n == 0) return std::vector<ModelOutput>{};
     try {
       c10::InferenceMode guard;
       at::Tensor input = at::empty({n, m_info.channels, m_info.height, m_info.width}, at::kFloat);
-      const std::size_t per_item = static_cast<std::size_t>(m_info.channels) * m_info.height * m_info.width;
+      const std::size_t per_item =
+          static_cast<std::size_t>(m_info.channels) * m_info.height * m_info.width;
       for (std::int64_t i = 0; i < n; ++i) {
         if (batch[i]->data.size() != per_item) {
-          return Error{"inference_failed", fmt::format("input {} has {} values, the model takes {}", i,
-                                                       batch[i]->data.size(), per_item)};
+          return Error{"inference_failed", fmt::format("input {} has {} values, the model takes {}",
+                                                       i, batch[i]->data.size(), per_item)};
         }
-        std::memcpy(input.data_ptr<float>() + i * per_item, batch[i]->data.data(), per_item * sizeof(float));
+        std::memcpy(input.data_ptr<float>() + i * per_item, batch[i]->data.data(),
+                    per_item * sizeof(float));
       }
-      if (m_device.is_cuda()) input = input.pin_memory().to(m_device, m_dtype, /*non_blocking=*/true);
-      else if (m_dtype != at::kFloat) input = input.to(m_dtype);
+      if (m_device.is_cuda())
+        input = input.pin_memory().to(m_device, m_dtype, /*non_blocking=*/true);
+      else if (m_dtype != at::kFloat)
+        input = input.to(m_dtype);
       const c10::IValue output = m_module.forward({input});
       return split_output(output, n, m_mode, m_info.labels.size());
     } catch (const c10::Error& e) {
-      return Error{"inference_failed", fmt::format("model {} failed: {}", m_info.version, first_lines(e))};
+      return Error{"inference_failed",
+                   fmt::format("model {} failed: {}", m_info.version, first_lines(e))};
     } catch (const std::exception& e) {
-      return Error{"inference_failed", fmt::format("model {} failed: {}", m_info.version, e.what())};
+      return Error{"inference_failed",
+                   fmt::format("model {} failed: {}", m_info.version, e.what())};
     }
   }
 
@@ -155,8 +174,9 @@ util::Result<void> warm_up(Model& model, std::size_t max_batch) {
     const std::vector<const InputTensor*> batch(n, &zeros);
     auto out = model.forward(batch);
     if (!out) {
-      return Error{"model_invalid", fmt::format("warm-up at batch size {} with input [{}, {}, {}, {}] failed: {}", n, n,
-                                                info.channels, info.height, info.width, out.error().message)};
+      return Error{"model_invalid",
+                   fmt::format("warm-up at batch size {} with input [{}, {}, {}, {}] failed: {}", n,
+                               n, info.channels, info.height, info.width, out.error().message)};
     }
   }
   return {};
@@ -174,14 +194,17 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
     bytes = demo_model_bytes();
   } else {
     auto read = util::read_file(mc.path);
-    if (!read) return Error{"model_load_failed", fmt::format("cannot read model: {}", read.error().message)};
+    if (!read)
+      return Error{"model_load_failed", fmt::format("cannot read model: {}", read.error().message)};
     file_bytes = std::move(*read);
     bytes = file_bytes;
   }
 
   ModelInfo info;
   info.source = built_in ? "built-in" : mc.path.string();
-  info.name = !mc.name.empty() ? mc.name : built_in ? std::string(k_demo_model_name) : mc.path.stem().string();
+  info.name = !mc.name.empty() ? mc.name
+              : built_in       ? std::string(k_demo_model_name)
+                               : mc.path.stem().string();
   info.sha256 = util::sha256_hex(bytes);
   info.version = info.name + "@" + info.sha256.substr(0, 12);
   info.channels = config.preprocess.colour == config::Colour::gray ? 1 : 3;
@@ -196,7 +219,8 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
   info.device = device->str();
   const at::ScalarType dtype = scalar_type(mc.precision);
   if (device->is_cpu() && dtype == at::kHalf) {
-    return Error{"model_load_failed", "model.precision = \"fp16\" needs a CUDA device; use fp32 or bf16 on the CPU"};
+    return Error{"model_load_failed",
+                 "model.precision = \"fp16\" needs a CUDA device; use fp32 or bf16 on the CPU"};
   }
 
   torch::jit::Module module;
@@ -204,9 +228,11 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
   try {
     module = torch::jit::load(std::make_shared<MemoryReader>(bytes), *device, extra);
   } catch (const c10::Error& e) {
-    return Error{"model_load_failed", fmt::format("{} is not a loadable TorchScript model: {}", info.source, first_lines(e))};
+    return Error{"model_load_failed", fmt::format("{} is not a loadable TorchScript model: {}",
+                                                  info.source, first_lines(e))};
   } catch (const std::exception& e) {
-    return Error{"model_load_failed", fmt::format("{} is not a loadable TorchScript model: {}", info.source, e.what())};
+    return Error{"model_load_failed",
+                 fmt::format("{} is not a loadable TorchScript model: {}", info.source, e.what())};
   }
 
   info.labels = mc.labels;
@@ -220,7 +246,8 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
         module = torch::jit::optimize_for_inference(module);
         info.optimized = true;
       } catch (const c10::Error& e) {
-        spdlog::warn("model {}: optimize_for_inference failed, running unoptimized: {}", info.version, first_lines(e));
+        spdlog::warn("model {}: optimize_for_inference failed, running unoptimized: {}",
+                     info.version, first_lines(e));
       }
     }
   } catch (const c10::Error& e) {
@@ -228,10 +255,12 @@ util::Result<std::unique_ptr<Model>> load_torch_model(const config::Config& conf
   }
 
   info.load_ms = util::ms_between(started, std::chrono::steady_clock::now());
-  auto model = std::make_unique<TorchModel>(std::move(module), info, *device, dtype, config.postprocess.mode);
+  auto model = std::make_unique<TorchModel>(std::move(module), info, *device, dtype,
+                                            config.postprocess.mode);
   const auto warm_start = std::chrono::steady_clock::now();
   if (auto ok = warm_up(*model, static_cast<std::size_t>(config.batching.max_batch_size)); !ok) {
-    return Error{ok.error().code, fmt::format("model {} ({}): {}", info.version, info.source, ok.error().message)};
+    return Error{ok.error().code,
+                 fmt::format("model {} ({}): {}", info.version, info.source, ok.error().message)};
   }
   model->record_warmup(util::ms_between(warm_start, std::chrono::steady_clock::now()));
   return std::unique_ptr<Model>(std::move(model));

@@ -1,10 +1,9 @@
 #include "torch_output.hpp"
 
 #include <ATen/ATen.h>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
+#include <boost/json.hpp>
 
 namespace inferwatch::infer {
 namespace {
@@ -13,7 +12,9 @@ using util::Error;
 
 Error invalid(std::string message) { return Error{"invalid_output", std::move(message)}; }
 
-std::string shape_of(const at::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); }
+std::string shape_of(const at::Tensor& t) {
+  return fmt::format("[{}]", fmt::join(t.sizes(), ", "));
+}
 
 // Nested JSON lists of a CPU tensor's values (dimension by dimension).
 boost::json::value nested(const at::Tensor& t, std::int64_t dim, std::int64_t offset) {
@@ -40,16 +41,19 @@ boost::json::value nested(const at::Tensor& t, std::int64_t dim, std::int64_t of
 boost::json::value tensor_json(const at::Tensor& tensor) {
   at::Tensor t = tensor.detach().to(at::kCPU);
   const std::string dtype(c10::toString(t.scalar_type()));
-  if (t.scalar_type() == at::kBool) t = t.contiguous();
-  else if (at::isIntegralType(t.scalar_type(), false)) t = t.to(at::kLong);
-  else t = t.to(at::kDouble);
+  if (t.scalar_type() == at::kBool)
+    t = t.contiguous();
+  else if (at::isIntegralType(t.scalar_type(), false))
+    t = t.to(at::kLong);
+  else
+    t = t.to(at::kDouble);
   boost::json::array shape;
   for (const auto s : t.sizes()) shape.push_back(s);
-  boost::json::value data = t.dim() == 0
-      ? (t.scalar_type() == at::kLong ? boost::json::value(t.item<std::int64_t>())
-         : t.scalar_type() == at::kBool ? boost::json::value(t.item<bool>())
-                                        : boost::json::value(t.item<double>()))
-      : nested(t, 0, 0);
+  boost::json::value data =
+      t.dim() == 0 ? (t.scalar_type() == at::kLong   ? boost::json::value(t.item<std::int64_t>())
+                      : t.scalar_type() == at::kBool ? boost::json::value(t.item<bool>())
+                                                     : boost::json::value(t.item<double>()))
+                   : nested(t, 0, 0);
   return boost::json::object{{"shape", shape}, {"dtype", dtype}, {"data", data}};
 }
 
@@ -74,7 +78,9 @@ util::Result<boost::json::value> item_json(const c10::IValue& v, std::int64_t n,
     boost::json::object out;
     for (const auto& entry : v.toGenericDict()) {
       const c10::IValue& key = entry.key();
-      const std::string name = key.isString() ? key.toStringRef() : key.isInt() ? std::to_string(key.toInt()) : "?";
+      const std::string name = key.isString() ? key.toStringRef()
+                               : key.isInt()  ? std::to_string(key.toInt())
+                                              : "?";
       auto item = item_json(entry.value(), n, i);
       if (!item) return item;
       out[name] = std::move(*item);
@@ -92,32 +98,40 @@ util::Result<boost::json::value> item_json(const c10::IValue& v, std::int64_t n,
 util::Result<std::vector<ModelOutput>> classification(const c10::IValue& output, std::int64_t n,
                                                       std::size_t num_labels) {
   c10::IValue first = output;
-  if (output.isTuple() && !output.toTupleRef().elements().empty()) first = output.toTupleRef().elements()[0];
-  else if (output.isList() && output.toListRef().size() > 0) first = output.toListRef()[0];
+  if (output.isTuple() && !output.toTupleRef().elements().empty())
+    first = output.toTupleRef().elements()[0];
+  else if (output.isList() && output.toListRef().size() > 0)
+    first = output.toListRef()[0];
   if (!first.isTensor()) {
-    return invalid(fmt::format("classification needs a [batch, classes] tensor, the model returned a {} "
-                               "(use postprocess.mode = \"raw\" for other outputs)", first.tagKind()));
+    return invalid(
+        fmt::format("classification needs a [batch, classes] tensor, the model returned a {} "
+                    "(use postprocess.mode = \"raw\" for other outputs)",
+                    first.tagKind()));
   }
   const at::Tensor t = first.toTensor().detach().to(at::kCPU, at::kFloat).contiguous();
   if (t.dim() != 2 || t.size(0) != n) {
-    return invalid(fmt::format("classification needs a [{}, classes] tensor for a batch of {}, got {}", n, n,
-                               shape_of(t)));
+    return invalid(
+        fmt::format("classification needs a [{}, classes] tensor for a batch of {}, got {}", n, n,
+                    shape_of(t)));
   }
   if (num_labels > 0 && t.size(1) != static_cast<std::int64_t>(num_labels)) {
-    return invalid(fmt::format("the model gives {} scores per image but {} labels are configured", t.size(1),
-                               num_labels));
+    return invalid(fmt::format("the model gives {} scores per image but {} labels are configured",
+                               t.size(1), num_labels));
   }
-  if (!at::isfinite(t).all().item<bool>()) return invalid("the model's output holds NaN or infinite values");
+  if (!at::isfinite(t).all().item<bool>())
+    return invalid("the model's output holds NaN or infinite values");
   std::vector<ModelOutput> out(static_cast<std::size_t>(n));
   const float* data = t.data_ptr<float>();
-  for (std::int64_t i = 0; i < n; ++i) out[i].scores.assign(data + i * t.size(1), data + (i + 1) * t.size(1));
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i].scores.assign(data + i * t.size(1), data + (i + 1) * t.size(1));
   return out;
 }
 
 }  // namespace
 
 util::Result<std::vector<ModelOutput>> split_output(const c10::IValue& output, std::int64_t n,
-                                                    config::PostprocessMode mode, std::size_t num_labels) {
+                                                    config::PostprocessMode mode,
+                                                    std::size_t num_labels) {
   if (mode == config::PostprocessMode::classification) return classification(output, n, num_labels);
   std::vector<ModelOutput> out(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {

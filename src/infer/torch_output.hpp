@@ -18,6 +18,7 @@ namespace inferwatch::infer {
 // `raw` accepts any tensor, tuple, list, dict or scalar; tensors whose first dimension is `n`
 // are sliced per item, everything else is copied to every item. Error: `invalid_output`.
 util::Result<std::vector<ModelOutput>> split_output(const c10::IValue& output, std::int64_t n,
-                                                    config::PostprocessMode mode, std::size_t num_labels);
+                                                    config::PostprocessMode mode,
+                                                    std::size_t num_labels);
 
 }  // namespace inferwatch::infer

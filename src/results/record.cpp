@@ -28,7 +28,8 @@ boost::json::object to_json(const Record& r) {
   } else {
     boost::json::array predictions;
     for (const auto& p : r.predictions) {
-      predictions.push_back({{"label", p.label}, {"index", p.index}, {"score", std::round(p.score * 1e6) / 1e6}});
+      predictions.push_back(
+          {{"label", p.label}, {"index", p.index}, {"score", std::round(p.score * 1e6) / 1e6}});
     }
     o["predictions"] = std::move(predictions);
   }

@@ -4,11 +4,13 @@
 
 namespace inferwatch::results {
 
-RecordBuilder::RecordBuilder(const infer::ModelInfo& model, const infer::Postprocessor& postprocessor,
+RecordBuilder::RecordBuilder(const infer::ModelInfo& model,
+                             const infer::Postprocessor& postprocessor,
                              config::PostprocessMode mode)
     : m_model(model), m_postprocessor(postprocessor), m_mode(mode) {}
 
-Record RecordBuilder::base(std::string path, const infer::PreparedInput* prepared, Timings timings) const {
+Record RecordBuilder::base(std::string path, const infer::PreparedInput* prepared,
+                           Timings timings) const {
   Record r;
   r.path = std::move(path);
   if (prepared) {
@@ -22,18 +24,20 @@ Record RecordBuilder::base(std::string path, const infer::PreparedInput* prepare
   return r;
 }
 
-Record RecordBuilder::failed(std::string path, const infer::PreparedInput* prepared, util::Error error,
-                             Timings timings) const {
+Record RecordBuilder::failed(std::string path, const infer::PreparedInput* prepared,
+                             util::Error error, Timings timings) const {
   Record r = base(std::move(path), prepared, timings);
   r.error = std::move(error);
   return r;
 }
 
-Record RecordBuilder::finished(std::string path, const infer::PreparedInput& prepared, infer::ModelOutput output,
-                               Timings timings) const {
+Record RecordBuilder::finished(std::string path, const infer::PreparedInput& prepared,
+                               infer::ModelOutput output, Timings timings) const {
   Record r = base(std::move(path), &prepared, timings);
-  if (m_mode == config::PostprocessMode::raw) r.output = std::move(output.raw);
-  else r.predictions = m_postprocessor.classify(output.scores);
+  if (m_mode == config::PostprocessMode::raw)
+    r.output = std::move(output.raw);
+  else
+    r.predictions = m_postprocessor.classify(output.scores);
   return r;
 }
 

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
 
 namespace inferwatch::store {
 
@@ -16,7 +16,8 @@ util::Result<void> probe_database(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    if (!std::filesystem::is_directory(dir, ec)) return fail(fmt::format("directory {} does not exist", dir.string()));
+    if (!std::filesystem::is_directory(dir, ec))
+      return fail(fmt::format("directory {} does not exist", dir.string()));
     if (::access(dir.c_str(), W_OK | X_OK) != 0) {
       return fail(fmt::format("cannot create it in {}: {}", dir.string(), std::strerror(errno)));
     }

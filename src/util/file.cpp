@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/std.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace inferwatch::util {
 namespace {
@@ -34,7 +34,8 @@ Result<std::string> read_file(const std::filesystem::path& path, std::int64_t ma
 
   struct stat st {};
   if (::fstat(fd, &st) != 0) return errno_error(path, errno, "stat");
-  if (S_ISDIR(st.st_mode)) return Error{"read_failed", fmt::format("{} is a directory", path.string())};
+  if (S_ISDIR(st.st_mode))
+    return Error{"read_failed", fmt::format("{} is a directory", path.string())};
   if (st.st_size > max_bytes) {
     return Error{"file_too_large", fmt::format("{} is {} bytes, over the limit of {} bytes",
                                                path.string(), st.st_size, max_bytes)};

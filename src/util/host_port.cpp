@@ -21,7 +21,8 @@ Result<HostPort> parse_host_port(std::string_view text) {
   }
   if (host.empty()) return bad("no host");
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
     return bad("the port must be a number from 0 to 65535");
   }

@@ -1,7 +1,7 @@
 #include <inferwatch/util/json_text.hpp>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <cmath>
 
@@ -37,8 +37,10 @@ void write(std::string& out, const boost::json::value& v) {
     case boost::json::kind::double_: {
       const double d = v.get_double();
       // fmt's "{}" is the shortest text that reads back to the same double.
-      if (std::isfinite(d)) fmt::format_to(std::back_inserter(out), "{}", d);
-      else out += "null";
+      if (std::isfinite(d))
+        fmt::format_to(std::back_inserter(out), "{}", d);
+      else
+        out += "null";
       return;
     }
     default:

@@ -28,7 +28,8 @@ std::string closest_match(std::string_view word, std::span<const std::string_vie
   std::string_view best;
   std::size_t best_distance = limit + 1;
   for (const auto candidate : candidates) {
-    const bool prefix = word.size() >= 3 && (candidate.starts_with(word) || word.starts_with(candidate));
+    const bool prefix =
+        word.size() >= 3 && (candidate.starts_with(word) || word.starts_with(candidate));
     const std::size_t d = prefix ? std::min<std::size_t>(limit, edit_distance(word, candidate))
                                  : edit_distance(word, candidate);
     if (d < best_distance) {

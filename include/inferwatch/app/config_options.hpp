@@ -12,10 +12,10 @@
 namespace inferwatch::app {
 
 struct ConfigOptions {
-  std::filesystem::path file;                 // -c; empty: embedded defaults
-  std::vector<std::filesystem::path> watch;   // --watch (replaces [watch] paths)
-  std::optional<std::string> listen;          // --listen
-  std::optional<std::filesystem::path> model; // --model
+  std::filesystem::path file;                  // -c; empty: embedded defaults
+  std::vector<std::filesystem::path> watch;    // --watch (replaces [watch] paths)
+  std::optional<std::string> listen;           // --listen
+  std::optional<std::filesystem::path> model;  // --model
 };
 
 // Load, apply the flags (they override the file), validate everything; problems listed, not thrown.

@@ -1,8 +1,8 @@
 #pragma once
 
 // The whole configuration schema (SPEC §3) as plain structs. Every member's initializer is the
-// embedded default, so a default-constructed Config is what `inferwatch serve` runs on with no file.
-// Keys in the TOML file are the member names below, inside the table named after the struct.
+// embedded default, so a default-constructed Config is what `inferwatch serve` runs on with no
+// file. Keys in the TOML file are the member names below, inside the table named after the struct.
 
 #include <cstdint>
 #include <filesystem>
@@ -23,7 +23,7 @@ struct Watch {
   std::vector<std::filesystem::path> paths{"./inbox"};
   bool recursive = true;
   // Globs on the file name; a file must match one `include` and no `exclude`.
-  std::vector<std::string> include{"*.png", "*.jpg", "*.jpeg", "*.bmp",
+  std::vector<std::string> include{"*.png", "*.jpg",  "*.jpeg", "*.bmp",
                                    "*.tif", "*.tiff", "*.webp"};
   std::vector<std::string> exclude{};
   // Size and mtime must stay unchanged this long before a file is processed.
@@ -58,7 +58,8 @@ struct Preprocess {
   int height = 64;
   int width = 64;
   ResizeMode resize = ResizeMode::letterbox;
-  // Shorter side before the centre crop (shorter-side+center-crop only); 0 means max(height, width).
+  // Shorter side before the centre crop (shorter-side+center-crop only); 0 means max(height,
+  // width).
   int shorter_side = 0;
   // Padding value in [0, 1] (before mean/std) for letterbox; 1.0 is white paper.
   double letterbox_fill = 1.0;

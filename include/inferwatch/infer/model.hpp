@@ -20,7 +20,8 @@ class Model {
 
   // Run one batch (1 to max_batch_size inputs of the configured shape); one output per input.
   // Errors: `inference_failed`, `invalid_output`. Not thread-safe: one caller at a time.
-  virtual util::Result<std::vector<ModelOutput>> forward(std::span<const InputTensor* const> batch) = 0;
+  virtual util::Result<std::vector<ModelOutput>> forward(
+      std::span<const InputTensor* const> batch) = 0;
 };
 
 }  // namespace inferwatch::infer

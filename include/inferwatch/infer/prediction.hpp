@@ -8,7 +8,7 @@ namespace inferwatch::infer {
 struct Prediction {
   std::string label;  // from the labels, or "class_<index>" when the model has none
   int index = 0;
-  double score = 0;   // probability in [0, 1]
+  double score = 0;  // probability in [0, 1]
 };
 
 }  // namespace inferwatch::infer

@@ -29,10 +29,10 @@ struct ImageSize {
 };
 
 struct Record {
-  std::optional<std::int64_t> id;     // set once stored; `infer` results have none
-  std::string path;                   // relative to its watch root (or as given to `infer`)
-  std::string sha256;                 // of the file's bytes; empty if it could not be read
-  std::optional<ImageSize> image;     // known once the header was read
+  std::optional<std::int64_t> id;  // set once stored; `infer` results have none
+  std::string path;                // relative to its watch root (or as given to `infer`)
+  std::string sha256;              // of the file's bytes; empty if it could not be read
+  std::optional<ImageSize> image;  // known once the header was read
   std::string model_name;
   std::string model_version;
   // Exactly one of these three is set: predictions (classification), output (raw) or error.
@@ -40,7 +40,7 @@ struct Record {
   std::optional<boost::json::value> output;
   std::optional<util::Error> error;
   Timings timings;
-  std::string created_at;             // RFC 3339 UTC with milliseconds
+  std::string created_at;  // RFC 3339 UTC with milliseconds
 
   bool ok() const { return !error.has_value(); }
 };

@@ -111,7 +111,8 @@ TEST_CASE("infer::Preprocessor::run") {
   }
 
   SUBCASE("a one-pixel image still fills the whole input") {
-    const auto out = Preprocessor(options(ResizeMode::letterbox, Colour::gray, 16, 16)).run(image(1, 1, cv::Scalar(0.0), 1));
+    const auto out = Preprocessor(options(ResizeMode::letterbox, Colour::gray, 16, 16))
+                         .run(image(1, 1, cv::Scalar(0.0), 1));
     REQUIRE(out.ok());
     CHECK(out->data.size() == 256u);
   }
