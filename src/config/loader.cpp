@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace inferwatch::config {
 namespace {
@@ -67,16 +68,21 @@ void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_di
 void read_preprocess(SectionReader& r, Preprocess& p) {
   // `size` is [height, width], or one integer for a square.
   if (const toml::node* node = r.take("size")) {
+    std::optional<std::int64_t> height, width;
     if (const auto side = node->value_exact<std::int64_t>()) {
-      p.height = p.width = static_cast<int>(std::clamp<std::int64_t>(*side, -1, 1 << 20));
+      height = width = *side;
     } else if (const toml::array* a = node->as_array();
                a && a->size() == 2 && a->get(0)->is_integer() && a->get(1)->is_integer()) {
-      p.height = static_cast<int>(
-          std::clamp<std::int64_t>(*a->get(0)->value<std::int64_t>(), -1, 1 << 20));
-      p.width = static_cast<int>(
-          std::clamp<std::int64_t>(*a->get(1)->value<std::int64_t>(), -1, 1 << 20));
-    } else {
+      height = a->get(0)->value<std::int64_t>();
+      width = a->get(1)->value<std::int64_t>();
+    }
+    if (!height || !width) {
       r.problem("size", *node, "expected [height, width] (two integers) or one integer");
+    } else if (*height < INT32_MIN || *height > INT32_MAX || *width < INT32_MIN || *width > INT32_MAX) {
+      r.problem("size", *node, fmt::format("[{}, {}] is out of range; allowed: 1 to 8192", *height, *width));
+    } else {
+      p.height = static_cast<int>(*height);
+      p.width = static_cast<int>(*width);
     }
   }
   r.read_enum("resize", p.resize,
@@ -151,6 +157,13 @@ void make_paths_absolute(Config& c) {
   absolute(c.server.token_file);
 }
 
+// Problems in the order of the file, so people can fix them top to bottom.
+void sort_by_position(std::vector<Problem>& problems) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+}
+
 }  // namespace
 
 Loaded load_string(std::string_view text, const std::filesystem::path& file) {
@@ -203,17 +216,15 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
   }
 
   make_paths_absolute(out.config);
-  if (out.problems.empty())
-    out.problems = validate(out.config, out.sources);
-  else {
-    // Report type errors and value errors together, but value checks only for keys read cleanly.
-    auto more = validate(out.config, out.sources);
-    for (auto& p : more) {
-      const bool duplicate = std::any_of(out.problems.begin(), out.problems.end(),
-                                         [&](const Problem& q) { return q.key == p.key; });
-      if (!duplicate) out.problems.push_back(std::move(p));
-    }
+  // Type errors and value errors together; value checks only for keys that were read cleanly.
+  const auto read_problems = out.problems.size();
+  for (auto& p : validate(out.config, out.sources)) {
+    const auto end = out.problems.begin() + static_cast<std::ptrdiff_t>(read_problems);
+    const bool duplicate = std::any_of(out.problems.begin(), end,
+                                       [&](const Problem& q) { return q.key == p.key; });
+    if (!duplicate) out.problems.push_back(std::move(p));
   }
+  sort_by_position(out.problems);
   return out;
 }
 

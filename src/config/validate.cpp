@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <regex>
 
 namespace inferwatch::config {
@@ -26,7 +27,7 @@ class Checker {
 
   template <typename T>
   void range(const std::string& key, T value, T low, T high, std::string_view unit = "") {
-    if (value < low || value > high) {
+    if (!(value >= low && value <= high)) {  // also refuses NaN
       fail(key,
            fmt::format("{}{} is out of range; allowed: {} to {}{}", value, unit, low, high, unit));
     }
@@ -94,7 +95,17 @@ void check_preprocess(Checker& c, const Preprocess& p) {
     c.fail("preprocess.std", fmt::format("needs {} value(s) for colour \"{}\", got {}", channels,
                                          colour, p.std.size()));
   }
+  for (const double m : p.mean) {
+    if (!std::isfinite(m)) {
+      c.fail("preprocess.mean", fmt::format("{} is not a finite number", m));
+      break;
+    }
+  }
   for (const double s : p.std) {
+    if (!std::isfinite(s)) {
+      c.fail("preprocess.std", fmt::format("{} is not a finite number", s));
+      break;
+    }
     if (!(s > 0.0)) {
       c.fail("preprocess.std",
              fmt::format("{} would divide by zero or flip the sign; every std must be > 0", s));

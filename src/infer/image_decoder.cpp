@@ -75,10 +75,12 @@ util::Result<DecodedImage> decode_image(std::string_view bytes, std::int64_t max
 util::Result<DecodedImage> decode_image(std::string_view bytes, const ImageHeader& header,
                                         std::int64_t max_pixels) {
   silence_opencv();
-  const std::int64_t pixels = header.width * header.height;
-  if (pixels > max_pixels) {
+  // Compare without multiplying: a forged header can claim 2^32 × 2^32.
+  if (header.width <= 0 || header.height <= 0) return Error{"decode_failed", "zero width or height"};
+  if (header.height > max_pixels / header.width) {
+    const auto pixels = static_cast<double>(header.width) * static_cast<double>(header.height);
     return Error{"too_large",
-                 fmt::format("{}×{} = {} pixels, over the limit of {} (preprocess.max_pixels)",
+                 fmt::format("{}×{} = {:.0f} pixels, over the limit of {} (preprocess.max_pixels)",
                              header.width, header.height, pixels, max_pixels)};
   }
 

@@ -60,15 +60,20 @@ util::Result<ImageHeader> png(const Bytes& b) {
   const auto w = b.be32(16), h = b.be32(20);
   if (!w || !h) return truncated("PNG");
   if (b.view().substr(12, 4) != "IHDR") return malformed("PNG", "the first chunk is not IHDR");
-  // Every complete PNG ends with the IEND chunk.
-  if (b.size() < 45 || b.view().substr(b.size() - 8, 4) != "IEND") return truncated("PNG");
+  // A complete PNG has every chunk whole up to IEND (data after IEND is ignored, as decoders do).
+  for (std::size_t at = 8;;) {
+    const auto length = b.be32(at);
+    if (!length || at + 12 + std::size_t{*length} > b.size()) return truncated("PNG");
+    if (b.view().substr(at + 4, 4) == "IEND") break;
+    at += 12 + std::size_t{*length};
+  }
   return ImageHeader{ImageFormat::png, *w, *h};
 }
 
 util::Result<ImageHeader> jpeg(const Bytes& b) {
   std::optional<ImageHeader> header;
   std::size_t at = 2;
-  while (!header) {
+  for (;;) {  // walk the segments before the first scan
     const auto marker_start = b.u8(at);
     if (!marker_start) return truncated("JPEG");
     if (*marker_start != 0xFF) return malformed("JPEG", fmt::format("no marker at byte {}", at));
@@ -78,8 +83,10 @@ util::Result<ImageHeader> jpeg(const Bytes& b) {
     if (!marker) return truncated("JPEG");
     at = m + 1;
     if (*marker == 0x01 || (*marker >= 0xD0 && *marker <= 0xD7)) continue;  // no length
-    if (*marker == 0xD9 || *marker == 0xDA)
+    if (*marker == 0xD9 || (*marker == 0xDA && !header)) {
       return malformed("JPEG", "no frame header before the scan");
+    }
+    if (*marker == 0xDA) break;
     const auto length = b.be16(at);
     if (!length) return truncated("JPEG");
     const bool sof =
@@ -91,10 +98,9 @@ util::Result<ImageHeader> jpeg(const Bytes& b) {
     }
     at += *length;
   }
-  // A complete JPEG ends with the EOI marker (some writers pad with zeros after it).
-  std::string_view tail = b.view();
-  while (!tail.empty() && tail.back() == '\0') tail.remove_suffix(1);
-  if (tail.size() < 2 || tail.substr(tail.size() - 2) != "\xFF\xD9") return truncated("JPEG");
+  // Entropy-coded data never holds FF D9 (FF is stuffed as FF 00), so the first one after the
+  // scan header is the end-of-image marker; anything after it (e.g. a motion photo) is ignored.
+  if (b.view().find("\xFF\xD9", at) == std::string_view::npos) return truncated("JPEG");
   return *header;
 }
 
@@ -110,10 +116,16 @@ util::Result<ImageHeader> bmp(const Bytes& b) {
   if (!w || !h) return truncated("BMP");
   const auto width = static_cast<std::int32_t>(*w), height = static_cast<std::int32_t>(*h);
   if (width <= 0) return malformed("BMP", "width is not positive");
-  const auto offset = b.le32(10);
-  if (!offset || *offset > b.size()) return truncated("BMP");
-  return ImageHeader{ImageFormat::bmp, width,
-                     height < 0 ? -static_cast<std::int64_t>(height) : height};
+  const std::int64_t rows = height < 0 ? -static_cast<std::int64_t>(height) : height;
+  const auto offset = b.le32(10), bits = b.le16(28), compression = b.le32(30);
+  if (!offset || !bits || !compression || *offset > b.size()) return truncated("BMP");
+  // Uncompressed pixel rows have a known size (padded to 4 bytes): check they are all there.
+  const std::int64_t row_bytes = (static_cast<std::int64_t>(*bits) * width + 31) / 32 * 4;
+  if (*compression == 0 && rows > 0 && row_bytes > 0 &&
+      (static_cast<std::int64_t>(b.size()) - *offset) / row_bytes < rows) {
+    return truncated("BMP");
+  }
+  return ImageHeader{ImageFormat::bmp, width, rows};
 }
 
 util::Result<ImageHeader> tiff(const Bytes& b) {

@@ -37,9 +37,12 @@ void write(std::string& out, const boost::json::value& v) {
     case boost::json::kind::double_: {
       const double d = v.get_double();
       // fmt's "{}" is the shortest text that reads back to the same double.
-      if (std::isfinite(d))
+      if (std::isfinite(d)) {
+        const std::size_t start = out.size();
         fmt::format_to(std::back_inserter(out), "{}", d);
-      else
+        // Keep it a float for readers: 3.0 stays "3.0", not the integer "3".
+        if (out.find_first_of(".eE", start) == std::string::npos) out += ".0";
+      } else
         out += "null";
       return;
     }
