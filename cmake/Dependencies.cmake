@@ -2,7 +2,7 @@
 #   inferwatch::torch   LibTorch (libtorch-dev), or a CUDA LibTorch via CMAKE_PREFIX_PATH
 #   inferwatch::opencv  OpenCV core + imgproc + imgcodecs (no CMake config without libopencv-dev)
 #   Boost::json Boost::url Boost::headers, libuv::uv, SQLite::SQLite3, prometheus-cpp::core,
-#   fmt::fmt, spdlog::spdlog, tomlplusplus::tomlplusplus, CLI11::CLI11, TBB::tbb, doctest::doctest,
+#   SQLiteCpp, fmt::fmt, spdlog::spdlog, tomlplusplus::tomlplusplus, CLI11::CLI11, TBB::tbb, doctest::doctest,
 #   OpenSSL::Crypto, inferwatch::systemd
 
 find_package(Threads REQUIRED)
@@ -23,6 +23,7 @@ find_package(CLI11 REQUIRED CONFIG)
 find_package(TBB REQUIRED CONFIG)
 find_package(prometheus-cpp REQUIRED CONFIG)
 find_package(SQLite3 REQUIRED)
+find_package(SQLiteCpp REQUIRED CONFIG)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(doctest REQUIRED CONFIG)
 

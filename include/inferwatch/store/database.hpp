@@ -1,0 +1,90 @@
+#pragma once
+
+// The SQLite store (SPEC §4): which file versions exist and which are done (the backlog lives
+// here, not in RAM), and the append-only results whose ids are the §5 `id`.
+//
+// Durability: WAL with synchronous=NORMAL. A process crash loses nothing; a power loss may roll
+// back the last commits, and startup reconciliation re-adopts those results from their sidecars
+// (written and fsynced before the commit), so nothing is lost there either.
+//
+// Thread-safety: none. One writer thread owns a Database; readers open their own connections.
+
+#include <inferwatch/store/job.hpp>
+#include <inferwatch/store/stored_result.hpp>
+#include <inferwatch/util/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace inferwatch::store {
+
+// A file version seen on disk (by an event or a scan).
+struct FileSighting {
+  std::string root;
+  std::string path;
+  FileVersion version;
+};
+
+// What the store knows of one file.
+struct FileState {
+  std::int64_t file_id = 0;
+  FileVersion version;
+  bool done = false;              // the recorded version has its result
+  std::int64_t result_id = 0;     // current result, 0 if none
+};
+
+class Database {
+ public:
+  // Open or create the database and bring its schema up to date. Error: `database_unusable`.
+  static util::Result<std::unique_ptr<Database>> open(const std::filesystem::path& path);
+  ~Database();
+
+  // Record sightings in one transaction. A new file or a new version becomes pending work;
+  // a version already pending or done changes nothing. Returns how many became pending.
+  std::size_t record(std::span<const FileSighting> sightings);
+
+  // Pending jobs in the order they became pending, after queue position `after_seq`.
+  // `next_seq` receives the position to continue from.
+  std::vector<Job> pending(std::int64_t after_seq, std::size_t limit, std::int64_t& next_seq);
+
+  // Number of pending file versions.
+  std::int64_t pending_count();
+
+  // Reserve `n` consecutive result ids; they are never handed out again, even after a crash
+  // (ids are monotonic and never reused, but may have gaps). Returns the first.
+  std::int64_t reserve_ids(std::int64_t n);
+
+  // In one transaction: append the results and make each its file's current result, unless the
+  // file has moved on to a newer version meanwhile (then the result is kept as history only).
+  void commit(std::span<const StoredResult> results);
+
+  // What the store knows of root/path, if anything.
+  std::optional<FileState> file_state(const std::string& root, const std::string& path);
+
+  // The current result's JSON of root/path, if it has one.
+  std::optional<std::string> current_result(const std::string& root, const std::string& path);
+
+  // Number of results stored (all versions).
+  std::int64_t result_count();
+
+  // The schema version this build writes (PRAGMA user_version).
+  static constexpr int k_schema_version = 1;
+
+ private:
+  explicit Database(std::unique_ptr<SQLite::Database> db);
+  void migrate();
+
+  std::unique_ptr<SQLite::Database> m_db;
+  std::int64_t m_next_seq = 1;  // next queue position handed to a pending version
+};
+
+}  // namespace inferwatch::store

@@ -1,0 +1,184 @@
+#include <inferwatch/store/database.hpp>
+
+#include "schema.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
+namespace inferwatch::store {
+namespace {
+
+FileVersion version_at(SQLite::Statement& q, int first) {
+  return FileVersion{q.getColumn(first).getInt64(), q.getColumn(first + 1).getInt64(),
+                     q.getColumn(first + 2).getInt64(), q.getColumn(first + 3).getInt64()};
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(path.string(),
+                                                 SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode = WAL");
+    // NORMAL in WAL survives process crashes; see the header for power loss.
+    db->exec("PRAGMA synchronous = NORMAL");
+    std::unique_ptr<Database> out(new Database(std::move(db)));
+    out->migrate();
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return util::Error{"database_unusable", fmt::format("database {}: {}", path.string(), e.what())};
+  } catch (const std::runtime_error& e) {
+    return util::Error{"database_unusable", fmt::format("database {}: {}", path.string(), e.what())};
+  }
+}
+
+Database::Database(std::unique_ptr<SQLite::Database> db) : m_db(std::move(db)) {}
+Database::~Database() = default;
+
+void Database::migrate() {
+  const int version = m_db->execAndGet("PRAGMA user_version").getInt();
+  if (version > static_cast<int>(k_migrations.size())) {
+    throw std::runtime_error(fmt::format(
+        "schema version {} was written by a newer inferwatch (this one knows up to {})", version,
+        k_migrations.size()));
+  }
+  for (std::size_t i = static_cast<std::size_t>(version); i < k_migrations.size(); ++i) {
+    SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    m_db->exec(std::string(k_migrations[i]));
+    m_db->exec(fmt::format("PRAGMA user_version = {}", i + 1));
+    tx.commit();
+  }
+  m_next_seq = m_db->execAndGet("SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM files").getInt64();
+}
+
+std::size_t Database::record(std::span<const FileSighting> sightings) {
+  if (sightings.empty()) return 0;
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  // A new version bumps the generation and goes to the back of the backlog.
+  SQLite::Statement upsert(*m_db, R"sql(
+    INSERT INTO files (root, path, dev, inode, size, mtime_ns, generation, done, queue_seq)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7)
+    ON CONFLICT (root, path) DO UPDATE SET
+      dev = excluded.dev, inode = excluded.inode, size = excluded.size,
+      mtime_ns = excluded.mtime_ns, generation = generation + 1, done = 0,
+      queue_seq = excluded.queue_seq
+    WHERE dev != excluded.dev OR inode != excluded.inode OR size != excluded.size
+       OR mtime_ns != excluded.mtime_ns)sql");
+  std::size_t changed = 0;
+  for (const auto& s : sightings) {
+    upsert.bind(1, s.root);
+    upsert.bind(2, s.path);
+    upsert.bind(3, s.version.dev);
+    upsert.bind(4, s.version.inode);
+    upsert.bind(5, s.version.size);
+    upsert.bind(6, s.version.mtime_ns);
+    upsert.bind(7, m_next_seq);
+    if (upsert.exec() > 0) {
+      ++changed;
+      ++m_next_seq;
+    }
+    upsert.reset();
+  }
+  tx.commit();
+  return changed;
+}
+
+std::vector<Job> Database::pending(std::int64_t after_seq, std::size_t limit,
+                                   std::int64_t& next_seq) {
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT id, generation, root, path, dev, inode, size, mtime_ns, queue_seq FROM files
+    WHERE done = 0 AND queue_seq > ?1 ORDER BY queue_seq LIMIT ?2)sql");
+  q.bind(1, after_seq);
+  q.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Job> jobs;
+  next_seq = after_seq;
+  while (q.executeStep()) {
+    Job job;
+    job.file_id = q.getColumn(0).getInt64();
+    job.generation = q.getColumn(1).getInt64();
+    job.root = q.getColumn(2).getString();
+    job.path = q.getColumn(3).getString();
+    job.version = version_at(q, 4);
+    next_seq = q.getColumn(8).getInt64();
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+std::int64_t Database::pending_count() {
+  return m_db->execAndGet("SELECT COUNT(*) FROM files WHERE done = 0").getInt64();
+}
+
+std::int64_t Database::reserve_ids(std::int64_t n) {
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  const std::int64_t first =
+      m_db->execAndGet("SELECT value FROM counters WHERE name = 'next_result_id'").getInt64();
+  SQLite::Statement bump(*m_db, "UPDATE counters SET value = ?1 WHERE name = 'next_result_id'");
+  bump.bind(1, first + n);
+  bump.exec();
+  tx.commit();
+  return first;
+}
+
+void Database::commit(std::span<const StoredResult> results) {
+  if (results.empty()) return;
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement insert(*m_db, R"sql(
+    INSERT INTO results (id, file_id, root, path, dev, inode, size, mtime_ns, status, error_code,
+                         model_version, created_at, json)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12, ?13))sql");
+  SQLite::Statement done(*m_db, R"sql(
+    UPDATE files SET done = 1, result_id = ?1 WHERE id = ?2 AND generation = ?3)sql");
+  for (const auto& r : results) {
+    insert.bind(1, r.id);
+    insert.bind(2, r.file_id);
+    insert.bind(3, r.root);
+    insert.bind(4, r.path);
+    insert.bind(5, r.version.dev);
+    insert.bind(6, r.version.inode);
+    insert.bind(7, r.version.size);
+    insert.bind(8, r.version.mtime_ns);
+    insert.bind(9, r.status);
+    insert.bind(10, r.error_code);
+    insert.bind(11, r.model_version);
+    insert.bind(12, r.created_at);
+    insert.bind(13, r.json);
+    insert.exec();
+    insert.reset();
+    done.bind(1, r.id);
+    done.bind(2, r.file_id);
+    done.bind(3, r.generation);
+    done.exec();
+    done.reset();
+  }
+  tx.commit();
+}
+
+std::optional<FileState> Database::file_state(const std::string& root, const std::string& path) {
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT id, dev, inode, size, mtime_ns, done, COALESCE(result_id, 0) FROM files
+    WHERE root = ?1 AND path = ?2)sql");
+  q.bind(1, root);
+  q.bind(2, path);
+  if (!q.executeStep()) return std::nullopt;
+  return FileState{q.getColumn(0).getInt64(), version_at(q, 1), q.getColumn(5).getInt() != 0,
+                   q.getColumn(6).getInt64()};
+}
+
+std::optional<std::string> Database::current_result(const std::string& root,
+                                                    const std::string& path) {
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT r.json FROM files f JOIN results r ON r.id = f.result_id
+    WHERE f.root = ?1 AND f.path = ?2)sql");
+  q.bind(1, root);
+  q.bind(2, path);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
+std::int64_t Database::result_count() {
+  return m_db->execAndGet("SELECT COUNT(*) FROM results").getInt64();
+}
+
+}  // namespace inferwatch::store

@@ -1,0 +1,182 @@
+// The SQLite store: file versions become pending exactly once, results commit atomically with the
+// file's "done" state, ids are never reused, and everything survives reopening.
+#include <inferwatch/store/database.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+using inferwatch::store::Database;
+using inferwatch::store::FileSighting;
+using inferwatch::store::FileVersion;
+using inferwatch::store::Job;
+using inferwatch::store::StoredResult;
+using inferwatch::test::TempDir;
+
+namespace {
+
+FileSighting sighting(const std::string& path, std::int64_t size, std::int64_t mtime = 1000) {
+  return FileSighting{"/srv/crops", path, FileVersion{1, 100 + size, size, mtime}};
+}
+
+StoredResult result_for(const Job& job, std::int64_t id, const std::string& status = "ok") {
+  StoredResult r;
+  r.id = id;
+  r.file_id = job.file_id;
+  r.generation = job.generation;
+  r.root = job.root;
+  r.path = job.path;
+  r.version = job.version;
+  r.status = status;
+  r.error_code = status == "ok" ? "" : "decode_failed";
+  r.model_version = "demo-shapes@0123456789ab";
+  r.created_at = "2026-11-23T10:00:00.000Z";
+  r.json = R"({"id":)" + std::to_string(id) + "}";
+  return r;
+}
+
+std::vector<Job> all_pending(Database& db) {
+  std::int64_t next = 0;
+  return db.pending(0, 1000, next);
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("store");
+
+TEST_CASE("store::Database::open") {
+  TempDir dir;
+  SUBCASE("creates the schema and reports its version") {
+    auto db = Database::open(dir.path() / "x.db");
+    REQUIRE(db.ok());
+    CHECK((*db)->pending_count() == 0);
+    CHECK((*db)->result_count() == 0);
+  }
+  SUBCASE("a file that is not a database is refused with the path") {
+    std::ofstream(dir.path() / "junk.db") << "this is not an SQLite file, it is just text........";
+    auto db = Database::open(dir.path() / "junk.db");
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.error().code == "database_unusable");
+    CHECK(db.error().message.find("junk.db") != std::string::npos);
+  }
+  SUBCASE("a database from a newer inferwatch is refused") {
+    { REQUIRE(Database::open(dir.path() / "new.db").ok()); }
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open((dir.path() / "new.db").c_str(), &raw) == SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    auto db = Database::open(dir.path() / "new.db");
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.error().message.find("newer inferwatch") != std::string::npos);
+  }
+}
+
+TEST_CASE("store::Database::record") {
+  TempDir dir;
+  auto db = std::move(*Database::open(dir.path() / "x.db"));
+
+  SUBCASE("a new file is pending once, however often it is seen") {
+    const std::vector<FileSighting> seen{sighting("a.png", 10), sighting("b.png", 20)};
+    CHECK(db->record(seen) == 2);
+    CHECK(db->record(seen) == 0);
+    CHECK(db->pending_count() == 2);
+    const auto jobs = all_pending(*db);
+    REQUIRE(jobs.size() == 2);
+    CHECK(jobs[0].path == "a.png");
+    CHECK(jobs[1].path == "b.png");
+    CHECK(jobs[0].generation == 1);
+  }
+  SUBCASE("a done file seen again unchanged stays done; a changed one is pending again") {
+    const std::vector<FileSighting> first{sighting("a.png", 10)};
+    db->record(first);
+    const auto jobs = all_pending(*db);
+    const std::int64_t id = db->reserve_ids(1);
+    const std::vector<StoredResult> results{result_for(jobs[0], id)};
+    db->commit(results);
+    CHECK(db->record(first) == 0);
+    CHECK(db->pending_count() == 0);
+
+    const std::vector<FileSighting> changed{sighting("a.png", 11)};
+    CHECK(db->record(changed) == 1);
+    const auto again = all_pending(*db);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].generation == 2);
+    CHECK(again[0].version.size == 11);
+  }
+  SUBCASE("the backlog is paged in the order files became pending") {
+    std::vector<FileSighting> many;
+    for (int i = 0; i < 25; ++i) many.push_back(sighting("f" + std::to_string(i) + ".png", i + 1));
+    db->record(many);
+    std::int64_t cursor = 0;
+    std::vector<std::string> order;
+    for (;;) {
+      std::int64_t next = 0;
+      const auto page = db->pending(cursor, 10, next);
+      if (page.empty()) break;
+      for (const auto& j : page) order.push_back(j.path);
+      cursor = next;
+    }
+    REQUIRE(order.size() == 25);
+    CHECK(order.front() == "f0.png");
+    CHECK(order.back() == "f24.png");
+  }
+}
+
+TEST_CASE("store::Database::commit") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  auto db = std::move(*Database::open(path));
+  const std::vector<FileSighting> seen{sighting("a.png", 10)};
+  db->record(seen);
+  const Job job = all_pending(*db).at(0);
+
+  SUBCASE("the result becomes the file's current one and survives reopening") {
+    const std::int64_t id = db->reserve_ids(1);
+    const std::vector<StoredResult> results{result_for(job, id)};
+    db->commit(results);
+    db.reset();
+    auto reopened = std::move(*Database::open(path));
+    CHECK(reopened->pending_count() == 0);
+    CHECK(reopened->current_result("/srv/crops", "a.png") == R"({"id":)" + std::to_string(id) + "}");
+    const auto state = reopened->file_state("/srv/crops", "a.png");
+    REQUIRE(state);
+    CHECK(state->done);
+    CHECK(state->result_id == id);
+  }
+  SUBCASE("a result for an older version is history, not current") {
+    const std::vector<FileSighting> changed{sighting("a.png", 99)};
+    db->record(changed);  // the file changed while `job` was being processed
+    const std::vector<StoredResult> stale{result_for(job, db->reserve_ids(1))};
+    db->commit(stale);
+    CHECK(db->result_count() == 1);
+    CHECK(db->pending_count() == 1);
+    CHECK_FALSE(db->current_result("/srv/crops", "a.png").has_value());
+  }
+  SUBCASE("an error result also ends the work for that version (no retry loop)") {
+    const std::vector<StoredResult> failed{result_for(job, db->reserve_ids(1), "error")};
+    db->commit(failed);
+    CHECK(db->pending_count() == 0);
+    CHECK(db->record(seen) == 0);
+  }
+}
+
+TEST_CASE("store::Database::reserve_ids") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  std::int64_t last = 0;
+  {
+    auto db = std::move(*Database::open(path));
+    const std::int64_t a = db->reserve_ids(100);
+    const std::int64_t b = db->reserve_ids(5);
+    CHECK(a >= 1);
+    CHECK(b == a + 100);
+    last = b + 5;
+  }
+  SUBCASE("ids reserved before a restart are never handed out again") {
+    auto db = std::move(*Database::open(path));
+    CHECK(db->reserve_ids(1) == last);
+  }
+}
+
+TEST_SUITE_END();
