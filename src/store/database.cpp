@@ -13,6 +13,13 @@ FileVersion version_at(SQLite::Statement& q, int first) {
                      q.getColumn(first + 2).getInt64(), q.getColumn(first + 3).getInt64()};
 }
 
+void bind_version(SQLite::Statement& q, int first, const FileVersion& v) {
+  q.bind(first, v.dev);
+  q.bind(first + 1, v.inode);
+  q.bind(first + 2, v.size);
+  q.bind(first + 3, v.mtime_ns);
+}
+
 }  // namespace
 
 util::Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path) {
@@ -69,10 +76,7 @@ std::size_t Database::record(std::span<const FileSighting> sightings) {
   for (const auto& s : sightings) {
     upsert.bind(1, s.root);
     upsert.bind(2, s.path);
-    upsert.bind(3, s.version.dev);
-    upsert.bind(4, s.version.inode);
-    upsert.bind(5, s.version.size);
-    upsert.bind(6, s.version.mtime_ns);
+    bind_version(upsert, 3, s.version);
     upsert.bind(7, m_next_seq);
     if (upsert.exec() > 0) {
       ++changed;
@@ -135,10 +139,7 @@ void Database::commit(std::span<const StoredResult> results) {
     insert.bind(2, r.file_id);
     insert.bind(3, r.root);
     insert.bind(4, r.path);
-    insert.bind(5, r.version.dev);
-    insert.bind(6, r.version.inode);
-    insert.bind(7, r.version.size);
-    insert.bind(8, r.version.mtime_ns);
+    bind_version(insert, 5, r.version);
     insert.bind(9, r.status);
     insert.bind(10, r.error_code);
     insert.bind(11, r.model_version);
