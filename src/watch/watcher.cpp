@@ -1,0 +1,332 @@
+#include <inferwatch/watch/watcher.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sys/inotify.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace inferwatch::watch {
+namespace {
+
+constexpr std::uint32_t k_dir_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+                                     IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+constexpr std::size_t k_sink_chunk = 1024;  // candidates handed on per sink call
+constexpr auto k_backoff_min = std::chrono::milliseconds(500);
+constexpr auto k_backoff_max = std::chrono::seconds(60);
+
+std::string join(const std::string& dir, std::string_view name) {
+  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+}
+
+std::uint64_t read_max_user_watches() {
+  std::ifstream in("/proc/sys/fs/inotify/max_user_watches");
+  std::uint64_t n = 0;
+  in >> n;
+  return n;
+}
+
+}  // namespace
+
+class Watcher::Impl {
+ public:
+  Impl(WatcherOptions options, Sink sink) : m_options(std::move(options)), m_sink(std::move(sink)) {}
+
+  ~Impl() { stop(); }
+
+  util::Result<void> start() {
+    for (const auto& root : m_options.roots) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(root, ec)) {
+        return util::Error{"watch_failed", fmt::format("watch root {} is not a directory", root.string())};
+      }
+    }
+    m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (m_fd < 0) {
+      return util::Error{"watch_failed", fmt::format("inotify_init1: {} (fs.inotify.max_user_instances "
+                                                     "may be too low)", std::strerror(errno))};
+    }
+    uv_loop_init(&m_loop);
+    m_loop.data = this;
+    uv_poll_init(&m_loop, &m_poll, m_fd);
+    uv_async_init(&m_loop, &m_async, &Impl::on_async);
+    uv_timer_init(&m_loop, &m_rescan_timer);
+    uv_timer_init(&m_loop, &m_periodic_timer);
+    for (auto* h : {reinterpret_cast<uv_handle_t*>(&m_poll), reinterpret_cast<uv_handle_t*>(&m_async),
+                    reinterpret_cast<uv_handle_t*>(&m_rescan_timer),
+                    reinterpret_cast<uv_handle_t*>(&m_periodic_timer)}) {
+      h->data = this;
+    }
+
+    full_scan("startup");
+    const std::uint64_t limit = read_max_user_watches();
+    if (limit > 0 && m_dirs.size() * 10 > limit * 9) {
+      spdlog::warn("watching {} directories, close to fs.inotify.max_user_watches = {}; raise it with "
+                   "sysctl -w fs.inotify.max_user_watches={}", m_dirs.size(), limit, m_dirs.size() * 4);
+    }
+    uv_poll_start(&m_poll, UV_READABLE, &Impl::on_poll);
+    arm_periodic();
+    m_thread = std::thread([this] {
+      uv_run(&m_loop, UV_RUN_DEFAULT);
+      uv_loop_close(&m_loop);
+    });
+    return {};
+  }
+
+  void stop() {
+    if (!m_thread.joinable()) {
+      if (m_fd >= 0) ::close(m_fd);
+      m_fd = -1;
+      return;
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_stopping = true;
+    }
+    uv_async_send(&m_async);
+    m_thread.join();
+    ::close(m_fd);
+    m_fd = -1;
+  }
+
+  void request_rescan(std::string reason) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_requested.push_back(std::move(reason));
+    }
+    uv_async_send(&m_async);
+  }
+
+  WatcherStats stats() const {
+    return WatcherStats{m_watches.load(), m_overflows.load(), m_rescans.load(),
+                        m_failed_watches.load(), m_unknown_watches.load()};
+  }
+
+ private:
+  struct Dir {
+    std::size_t root;
+    std::string path;  // relative to the root, "" for the root itself
+  };
+
+  static Impl& self(uv_handle_t* h) { return *static_cast<Impl*>(h->data); }
+
+  static void on_poll(uv_poll_t* h, int status, int) {
+    if (status < 0) {
+      spdlog::error("inotify poll failed: {}", uv_strerror(status));
+      return;
+    }
+    self(reinterpret_cast<uv_handle_t*>(h)).read_events();
+  }
+
+  static void on_async(uv_async_t* h) {
+    Impl& me = self(reinterpret_cast<uv_handle_t*>(h));
+    std::vector<std::string> requested;
+    bool stopping = false;
+    {
+      std::lock_guard lock(me.m_mutex);
+      requested.swap(me.m_requested);
+      stopping = me.m_stopping;
+    }
+    if (stopping) {
+      for (auto* handle : {reinterpret_cast<uv_handle_t*>(&me.m_poll), reinterpret_cast<uv_handle_t*>(&me.m_async),
+                           reinterpret_cast<uv_handle_t*>(&me.m_rescan_timer),
+                           reinterpret_cast<uv_handle_t*>(&me.m_periodic_timer)}) {
+        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+      }
+      return;
+    }
+    if (!requested.empty()) me.full_scan(requested.front());
+  }
+
+  // Drain the inotify fd: readiness can be spurious, and one wakeup may hold many events.
+  void read_events() {
+    alignas(inotify_event) char buffer[64 * 1024];
+    std::vector<Candidate> out;
+    for (;;) {
+      const ssize_t n = ::read(m_fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // EAGAIN: drained
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+        handle(*event, out);
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
+    }
+    flush(out);
+    if (!m_rescan_reason.empty()) schedule_rescan();
+  }
+
+  void handle(const inotify_event& e, std::vector<Candidate>& out) {
+    if (e.mask & IN_Q_OVERFLOW) {
+      ++m_overflows;
+      spdlog::warn("inotify queue overflowed: events were lost, rescanning (raise "
+                   "fs.inotify.max_queued_events if this repeats)");
+      m_rescan_reason = "overflow";
+      return;
+    }
+    const auto it = m_dirs.find(e.wd);
+    if (it == m_dirs.end()) {
+      if (!(e.mask & IN_IGNORED)) {
+        ++m_unknown_watches;
+        m_rescan_reason = "unknown_watch";
+      }
+      return;
+    }
+    if (e.mask & IN_IGNORED) {  // the directory is gone or no longer watched
+      m_dirs.erase(it);
+      m_watches = m_dirs.size();
+      return;
+    }
+    const Dir dir = it->second;
+    if (e.len == 0) return;  // events about the directory itself (IN_DELETE_SELF)
+    const std::string path = join(dir.path, e.name);
+    if (e.mask & IN_ISDIR) {
+      if (!m_options.recursive) return;
+      if (e.mask & IN_MOVED_FROM) forget_subtree(dir.root, path);
+      if (e.mask & (IN_CREATE | IN_MOVED_TO)) add_tree(dir.root, path, out);
+      return;
+    }
+    if (!(e.mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) return;
+    if (!m_options.filter.accepts(path)) return;
+    out.push_back(Candidate{dir.root, path,
+                            (e.mask & IN_MOVED_TO) ? Origin::moved_in : Origin::closed_after_write});
+    if (out.size() >= k_sink_chunk) flush(out);
+  }
+
+  // Watch `path` (relative to the root), then list it: files become candidates, directories are
+  // added the same way. Watching first means a file created meanwhile is seen one way or the other.
+  void add_tree(std::size_t root, const std::string& path, std::vector<Candidate>& out) {
+    const std::filesystem::path full = path.empty() ? m_options.roots[root] : m_options.roots[root] / path;
+    const int wd = ::inotify_add_watch(m_fd, full.c_str(), k_dir_mask);
+    if (wd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return;  // gone already
+      ++m_failed_watches;
+      spdlog::warn("cannot watch {}: {}{}; files there are found by rescans only", full.string(),
+                   std::strerror(errno),
+                   errno == ENOSPC ? " (raise fs.inotify.max_user_watches with sysctl)" : "");
+      m_rescan_reason = "watch_failed";
+    } else {
+      m_dirs[wd] = Dir{root, path};  // the same directory again keeps its wd: update the path
+      m_watches = m_dirs.size();
+    }
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(full, std::filesystem::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      const std::string child = join(path, name);
+      std::error_code type_ec;
+      const auto status = it->symlink_status(type_ec);
+      if (type_ec || std::filesystem::is_symlink(status)) continue;
+      if (std::filesystem::is_directory(status)) {
+        if (m_options.recursive) add_tree(root, child, out);
+      } else if (std::filesystem::is_regular_file(status) && m_options.filter.accepts(child)) {
+        out.push_back(Candidate{root, child, Origin::scan});
+        if (out.size() >= k_sink_chunk) flush(out);
+      }
+    }
+  }
+
+  // A directory moved away: its watches would report stale paths, so drop them.
+  void forget_subtree(std::size_t root, const std::string& path) {
+    const std::string prefix = path + "/";
+    for (auto it = m_dirs.begin(); it != m_dirs.end();) {
+      if (it->second.root == root && (it->second.path == path || it->second.path.starts_with(prefix))) {
+        ::inotify_rm_watch(m_fd, it->first);
+        it = m_dirs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    m_watches = m_dirs.size();
+  }
+
+  void full_scan(const std::string& reason) {
+    ++m_rescans;
+    m_rescan_reason.clear();
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<Candidate> out;
+    std::size_t found = 0;
+    for (std::size_t root = 0; root < m_options.roots.size(); ++root) {
+      add_tree(root, "", out);
+      found += out.size();
+      flush(out);
+    }
+    spdlog::info("full scan ({}): {} directories watched, {} candidate files, {:.0f} ms", reason,
+                 m_dirs.size(), found,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    m_last_rescan = std::chrono::steady_clock::now();
+  }
+
+  // Rescans triggered by trouble back off exponentially while the trouble repeats.
+  void schedule_rescan() {
+    if (uv_is_active(reinterpret_cast<uv_handle_t*>(&m_rescan_timer))) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - m_last_rescan > 2 * k_backoff_max) m_backoff = k_backoff_min;
+    const auto wait = m_backoff;
+    m_backoff = std::min<std::chrono::milliseconds>(m_backoff * 2, k_backoff_max);
+    uv_timer_start(&m_rescan_timer, [](uv_timer_t* t) {
+      Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
+      me.full_scan(me.m_rescan_reason.empty() ? "retry" : me.m_rescan_reason);
+    }, static_cast<std::uint64_t>(wait.count()), 0);
+  }
+
+  void arm_periodic() {
+    if (m_options.rescan_interval.count() <= 0) return;
+    std::uniform_real_distribution<double> jitter(0.75, 1.25);
+    const auto ms = static_cast<std::uint64_t>(m_options.rescan_interval.count() * jitter(m_random));
+    uv_timer_start(&m_periodic_timer, [](uv_timer_t* t) {
+      Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
+      me.full_scan("periodic");
+      me.arm_periodic();
+    }, ms, 0);
+  }
+
+  void flush(std::vector<Candidate>& out) {
+    if (out.empty()) return;
+    m_sink(std::move(out));
+    out.clear();
+  }
+
+  WatcherOptions m_options;
+  Sink m_sink;
+  int m_fd = -1;
+  uv_loop_t m_loop{};
+  uv_poll_t m_poll{};
+  uv_async_t m_async{};
+  uv_timer_t m_rescan_timer{};
+  uv_timer_t m_periodic_timer{};
+  std::thread m_thread;
+
+  // Loop thread only.
+  std::unordered_map<int, Dir> m_dirs;
+  std::string m_rescan_reason;  // non-empty: a rescan is needed
+  std::chrono::milliseconds m_backoff = k_backoff_min;
+  std::chrono::steady_clock::time_point m_last_rescan{};
+  std::mt19937 m_random{std::random_device{}()};
+
+  std::mutex m_mutex;  // guards m_stopping and m_requested
+  bool m_stopping = false;
+  std::vector<std::string> m_requested;
+
+  std::atomic<std::uint64_t> m_watches{0}, m_overflows{0}, m_rescans{0}, m_failed_watches{0},
+      m_unknown_watches{0};
+};
+
+Watcher::Watcher(WatcherOptions options, Sink sink)
+    : m_impl(std::make_unique<Impl>(std::move(options), std::move(sink))) {}
+Watcher::~Watcher() = default;
+util::Result<void> Watcher::start() { return m_impl->start(); }
+void Watcher::stop() { m_impl->stop(); }
+void Watcher::request_rescan(std::string reason) { m_impl->request_rescan(std::move(reason)); }
+WatcherStats Watcher::stats() const { return m_impl->stats(); }
+
+}  // namespace inferwatch::watch
