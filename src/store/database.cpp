@@ -115,6 +115,8 @@ std::int64_t Database::pending_count() {
 }
 
 std::int64_t Database::reserve_ids(std::int64_t n) {
+  // Reservations must survive power loss too (ids are never reused): sync this commit fully.
+  m_db->exec("PRAGMA synchronous = FULL");
   SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
   const std::int64_t first =
       m_db->execAndGet("SELECT value FROM counters WHERE name = 'next_result_id'").getInt64();
@@ -122,6 +124,7 @@ std::int64_t Database::reserve_ids(std::int64_t n) {
   bump.bind(1, first + n);
   bump.exec();
   tx.commit();
+  m_db->exec("PRAGMA synchronous = NORMAL");
   return first;
 }
 
@@ -176,6 +179,17 @@ std::optional<std::string> Database::current_result(const std::string& root,
   q.bind(2, path);
   if (!q.executeStep()) return std::nullopt;
   return q.getColumn(0).getString();
+}
+
+std::int64_t Database::max_result_id() {
+  return m_db->execAndGet("SELECT COALESCE(MAX(id), 0) FROM results").getInt64();
+}
+
+void Database::forget(std::int64_t file_id, std::int64_t generation) {
+  SQLite::Statement q(*m_db, "DELETE FROM files WHERE id = ?1 AND generation = ?2");
+  q.bind(1, file_id);
+  q.bind(2, generation);
+  q.exec();
 }
 
 std::int64_t Database::result_count() {

@@ -25,15 +25,30 @@ struct FdGuard {
   ~FdGuard() { ::close(fd); }
 };
 
+FileStat to_file_stat(const struct stat& st) {
+  return FileStat{static_cast<std::int64_t>(st.st_dev), static_cast<std::int64_t>(st.st_ino),
+                  static_cast<std::int64_t>(st.st_size),
+                  static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 }  // namespace
 
-Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes) {
+Result<FileStat> stat_file(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno_error(path, errno, "stat");
+  if (!S_ISREG(st.st_mode)) return Error{"read_failed", fmt::format("{} is not a regular file", path.string())};
+  return to_file_stat(st);
+}
+
+Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes,
+                              FileStat* stat_out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_error(path, errno, "open");
   FdGuard guard{fd};
 
   struct stat st {};
   if (::fstat(fd, &st) != 0) return errno_error(path, errno, "stat");
+  if (stat_out) *stat_out = to_file_stat(st);
   if (S_ISDIR(st.st_mode))
     return Error{"read_failed", fmt::format("{} is a directory", path.string())};
   if (st.st_size > max_bytes) {

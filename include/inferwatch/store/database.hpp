@@ -76,6 +76,13 @@ class Database {
   // Number of results stored (all versions).
   std::int64_t result_count();
 
+  // The highest result id committed so far (0 when none).
+  std::int64_t max_result_id();
+
+  // Drop a file whose job could not run because the file is gone (unless a newer version of it
+  // was recorded meanwhile). A later sighting makes it new work again.
+  void forget(std::int64_t file_id, std::int64_t generation);
+
   // The schema version this build writes (PRAGMA user_version).
   static constexpr int k_schema_version = 1;
 

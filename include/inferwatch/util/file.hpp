@@ -11,8 +11,20 @@
 
 namespace inferwatch::util {
 
-// Read all of `path`; files larger than `max_bytes` are refused before reading.
+// What fstat said about the file that was read (the same open file, so no race with a rename).
+struct FileStat {
+  std::int64_t dev = 0;
+  std::int64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+// Read all of `path`; files larger than `max_bytes` are refused before reading. When `stat` is
+// given, it receives the file's identity and version as of the open.
 Result<std::string> read_file(const std::filesystem::path& path,
-                              std::int64_t max_bytes = INT64_MAX);
+                              std::int64_t max_bytes = INT64_MAX, FileStat* stat = nullptr);
+
+// The identity and version of `path` (lstat: a symlink is not followed). Errors as read_file.
+Result<FileStat> stat_file(const std::filesystem::path& path);
 
 }  // namespace inferwatch::util
