@@ -4,6 +4,8 @@
 #include <inferwatch/app/config_options.hpp>
 #include <inferwatch/app/infer_command.hpp>
 #include <inferwatch/app/logging.hpp>
+#include <inferwatch/app/scan_command.hpp>
+#include <inferwatch/app/serve_command.hpp>
 #include <inferwatch/app/version.hpp>
 
 #include <fmt/format.h>
@@ -42,6 +44,16 @@ int run(int argc, char** argv) {
   ConfigOptions config_options;
   InferOptions infer_options;
   CheckOptions check_options;
+  std::filesystem::path scan_dir;
+
+  CLI::App* serve = cli.add_subcommand("serve", "Watch folders and process every finished image (the daemon)");
+  add_config_flags(*serve, config_options);
+  serve->add_option("--watch", config_options.watch, "Directory to watch (repeatable; replaces [watch] paths)");
+  serve->add_option("--listen", config_options.listen, "HOST:PORT for the HTTP API (overrides [server] listen)");
+
+  CLI::App* scan = cli.add_subcommand("scan", "Process every image under DIR that has no current result, then exit");
+  add_config_flags(*scan, config_options);
+  scan->add_option("DIR", scan_dir, "Directory to scan")->required()->check(CLI::ExistingDirectory);
 
   CLI::App* infer =
       cli.add_subcommand("infer", "Run the model on images and print one result JSON per line");
@@ -69,6 +81,8 @@ int run(int argc, char** argv) {
     if (*check) return check_command(loaded, check_options);
     if (report_problems(loaded)) return 2;
     if (*infer) return infer_command(loaded.config, infer_options);
+    if (*serve) return serve_command(loaded.config);
+    if (*scan) return scan_command(loaded.config, scan_dir);
   } catch (const std::exception& e) {
     std::cerr << "inferwatch: fatal: " << e.what() << '\n';
     return 2;

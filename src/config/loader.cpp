@@ -117,6 +117,7 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
   if (section == "batching") {
     r.read("max_batch_size", c.batching.max_batch_size);
     r.read("max_delay_ms", c.batching.max_delay_ms);
+    r.read("drain_timeout_ms", c.batching.drain_timeout_ms);
   } else if (section == "results") {
     r.read("sidecar", c.results.sidecar);
     r.read("sidecar_suffix", c.results.sidecar_suffix);

@@ -83,6 +83,8 @@ struct Batching {
   int max_batch_size = 16;
   // How long the oldest item may wait for a batch to fill, from its own arrival.
   std::int64_t max_delay_ms = 5;
+  // On SIGTERM, how long in-flight files may take to finish; the rest stay queued for next time.
+  std::int64_t drain_timeout_ms = 10'000;
 };
 
 // [results] — the JSON sidecar beside each input.

@@ -1,0 +1,71 @@
+#pragma once
+
+// The processing pipeline (SPEC §4), from candidate files to committed results:
+//
+//   candidates ─▶ [store thread] stat, settle, record in SQLite (the backlog), feed at most
+//                 `capacity` jobs ─▶ [decode pool, oneTBB work stealing] read + verify version,
+//                 adopt a crash-orphaned sidecar, or decode + preprocess ─▶ [batcher thread]
+//                 forward + postprocess ─▶ [store thread] assign ids, write sidecars, commit
+//                 result + "done" in one transaction ─▶ listener (pushes)
+//
+// Exactly once: the result row and the file's done state commit together; the sidecar is written
+// first, so a crash between the two leaves a sidecar whose id was never committed, which the next
+// run adopts instead of recomputing. Ownership: the store thread owns the Database; the model is
+// only used on the batcher thread.
+
+#include <inferwatch/config/config.hpp>
+#include <inferwatch/infer/model.hpp>
+#include <inferwatch/results/record.hpp>
+#include <inferwatch/store/database.hpp>
+#include <inferwatch/watch/candidate.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace inferwatch::pipeline {
+
+struct PipelineStats {
+  std::uint64_t detected = 0;   // candidates received
+  std::uint64_t ok = 0;         // results committed, by status
+  std::uint64_t errors = 0;
+  std::uint64_t adopted = 0;    // results re-adopted from sidecars after a crash
+  std::int64_t pending = 0;     // backlog in the database
+  std::int64_t in_flight = 0;   // being decoded, batched or written
+  std::int64_t settling = 0;    // scan-found files waiting to be stable
+};
+
+class Pipeline {
+ public:
+  // Called on the store thread for each committed result: its id, path and §5 JSON text.
+  using Listener =
+      std::function<void(std::int64_t id, const std::string& path, const std::string& json)>;
+
+  // `database` and `model` must outlive the pipeline.
+  Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
+           store::Database& database, infer::Model& model, Listener listener = {});
+  ~Pipeline();
+
+  void start();
+
+  // Hand over files to consider (thread-safe; called by the watcher).
+  void add(std::vector<watch::Candidate> candidates);
+
+  // Stop taking new work, finish what is in flight (at most `timeout`), commit it, stop threads.
+  // Work not finished stays pending in the database for the next run.
+  void stop(std::chrono::milliseconds timeout);
+
+  // True when nothing is pending, settling or in flight (used by `scan`).
+  bool idle() const;
+
+  PipelineStats stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace inferwatch::pipeline

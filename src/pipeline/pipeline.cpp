@@ -1,0 +1,441 @@
+#include <inferwatch/pipeline/pipeline.hpp>
+
+#include <inferwatch/infer/postprocessor.hpp>
+#include <inferwatch/infer/prepared_input.hpp>
+#include <inferwatch/infer/preprocessor.hpp>
+#include <inferwatch/pipeline/batcher.hpp>
+#include <inferwatch/pipeline/settler.hpp>
+#include <inferwatch/results/record_builder.hpp>
+#include <inferwatch/results/sidecar_writer.hpp>
+#include <inferwatch/util/file.hpp>
+#include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/sha256.hpp>
+#include <inferwatch/util/time.hpp>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+#include <tbb/task_arena.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace inferwatch::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t k_id_block = 1024;  // result ids reserved per database round trip
+
+store::FileVersion version_of(const util::FileStat& st) {
+  return store::FileVersion{st.dev, st.inode, st.size, st.mtime_ns};
+}
+
+// One job's trip through the pipeline. Exactly one outcome is set when it comes back.
+struct WorkItem {
+  store::Job job;
+  std::filesystem::path file;  // absolute
+  Clock::time_point fed;
+  Clock::time_point decode_started;
+  infer::PreparedInput prepared;
+  std::optional<results::Record> record;          // a result to commit (ok or error)
+  std::optional<std::string> adopted_json;        // a crash-orphaned sidecar to commit as is
+  std::optional<store::FileVersion> changed_to;   // the file changed: no result for this version
+  bool vanished = false;                          // the file is gone: no result
+};
+
+using ItemPtr = std::unique_ptr<WorkItem>;
+
+}  // namespace
+
+class Pipeline::Impl {
+ public:
+  Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Database& db,
+       infer::Model& model, Listener listener)
+      : m_config(config),
+        m_roots(std::move(roots)),
+        m_db(db),
+        m_model(model),
+        m_listener(std::move(listener)),
+        m_preprocessor(config.preprocess),
+        m_postprocessor(config.postprocess, model.info().labels),
+        m_builder(model.info(), m_postprocessor, config.postprocess.mode),
+        m_settler(std::chrono::milliseconds(config.watch.settle_ms)),
+        m_capacity(std::max<std::int64_t>(64, 4 * config.batching.max_batch_size)),
+        // TBB lends an arena at most cores - 1 workers; the batcher thread has the last core.
+        m_arena(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())) - 1, 0),
+        m_batcher(static_cast<std::size_t>(config.batching.max_batch_size),
+                  std::chrono::milliseconds(config.batching.max_delay_ms),
+                  [this](std::vector<ItemPtr> batch) { run_batch(std::move(batch)); }) {
+    for (const auto& root : m_roots) m_root_names.push_back(root.string());
+  }
+
+  ~Impl() { stop(std::chrono::milliseconds(0)); }
+
+  void start() {
+    m_startup_max_id = m_db.max_result_id();
+    m_next_id = m_first_id_this_run = m_db.reserve_ids(k_id_block);
+    m_id_end = m_next_id + k_id_block;
+    m_thread = std::thread([this] { store_loop(); });
+  }
+
+  void add(std::vector<watch::Candidate> candidates) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_candidates.insert(m_candidates.end(), std::make_move_iterator(candidates.begin()),
+                          std::make_move_iterator(candidates.end()));
+    }
+    m_changed.notify_one();
+  }
+
+  void stop(std::chrono::milliseconds timeout) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_stopping) return;
+      m_stopping = true;
+      m_deadline = Clock::now() + timeout;
+    }
+    m_changed.notify_one();
+    if (m_thread.joinable()) m_thread.join();
+    while (m_decoding.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    m_batcher.stop();
+  }
+
+  bool idle() const {
+    std::lock_guard lock(m_mutex);
+    return m_candidates.empty() && m_done.empty() && m_pending == 0 && m_settling == 0 &&
+           m_in_flight == 0;
+  }
+
+  PipelineStats stats() const {
+    std::lock_guard lock(m_mutex);
+    return PipelineStats{m_detected, m_ok, m_errors, m_adopted, m_pending, m_in_flight, m_settling};
+  }
+
+ private:
+  // ---- store thread ------------------------------------------------------------------------
+
+  void store_loop() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+      auto wake = Clock::now() + std::chrono::milliseconds(200);
+      if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
+      m_changed.wait_until(lock, wake, [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
+      auto candidates = std::move(m_candidates);
+      m_candidates.clear();
+      auto done = std::move(m_done);
+      m_done.clear();
+      const bool stopping = m_stopping;
+      lock.unlock();
+      try {
+        commit(done);
+        if (!stopping) {
+          take(candidates);
+          settle();
+          feed();
+        }
+        publish_counts();
+      } catch (const std::exception& e) {
+        // e.g. the disk is full: log, keep the daemon alive, retry on the next round.
+        spdlog::error("store: {}", e.what());
+      }
+      lock.lock();
+      if (stopping && m_done.empty() && (m_in_flight == 0 || Clock::now() >= m_deadline)) {
+        if (m_in_flight > 0) spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
+        return;
+      }
+    }
+  }
+
+  // Events mean the writer is done: record now. Scan finds wait until stable, unless known.
+  void take(const std::vector<watch::Candidate>& candidates) {
+    if (candidates.empty()) return;
+    const auto now = Clock::now();
+    std::vector<store::FileSighting> sightings;
+    for (const auto& c : candidates) {
+      const auto st = util::stat_file(m_roots[c.root] / c.path);
+      if (!st) continue;  // gone again, or not a regular file
+      const store::FileVersion version = version_of(*st);
+      if (c.origin == watch::Origin::scan) {
+        const auto known = m_db.file_state(m_root_names[c.root], c.path);
+        if (known && known->version == version) continue;  // pending or done already
+        m_settler.hold({c.root, c.path}, version, now);
+      } else {
+        sightings.push_back({m_root_names[c.root], c.path, version});
+      }
+    }
+    m_db.record(sightings);
+    std::lock_guard lock(m_mutex);
+    m_detected += candidates.size();
+  }
+
+  void settle() {
+    const auto ready = m_settler.due(Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
+      const auto st = util::stat_file(m_roots[key.first] / key.second);
+      if (!st) return std::nullopt;
+      return version_of(*st);
+    });
+    std::vector<store::FileSighting> sightings;
+    for (const auto& [key, version] : ready) sightings.push_back({m_root_names[key.first], key.second, version});
+    m_db.record(sightings);
+  }
+
+  // Keep at most m_capacity jobs in memory; the rest of the backlog waits in SQLite.
+  void feed() {
+    while (m_in_flight < m_capacity) {
+      std::int64_t next = m_cursor;
+      auto jobs = m_db.pending(m_cursor, static_cast<std::size_t>(m_capacity - m_in_flight), next);
+      if (jobs.empty()) return;
+      m_cursor = next;
+      for (auto& job : jobs) {
+        auto item = std::make_unique<WorkItem>();
+        item->file = std::filesystem::path(job.root) / job.path;
+        item->job = std::move(job);
+        item->fed = Clock::now();
+        {
+          std::lock_guard lock(m_mutex);
+          ++m_in_flight;
+        }
+        ++m_decoding;
+        m_arena.enqueue([this, raw = item.release()] {
+          ItemPtr owned(raw);
+          try {
+            decode(std::move(owned));
+          } catch (const std::exception& e) {
+            spdlog::error("decode task failed: {}", e.what());  // never kill a worker
+          }
+          --m_decoding;
+        });
+      }
+    }
+  }
+
+  std::int64_t next_id() {
+    if (m_next_id == m_id_end) {
+      m_next_id = m_db.reserve_ids(k_id_block);
+      m_id_end = m_next_id + k_id_block;
+    }
+    return m_next_id++;
+  }
+
+  // Sidecars first, then the rows and "done" states in one transaction, then the listener.
+  void commit(std::vector<ItemPtr>& done) {
+    if (done.empty()) return;
+    std::vector<store::StoredResult> rows;
+    std::vector<results::SidecarWrite> sidecars;
+    std::vector<std::size_t> sidecar_row;  // rows index of each sidecar
+    std::vector<store::FileSighting> changed;
+    std::vector<std::string> paths;
+    std::int64_t finished = 0;
+    for (auto& item : done) {
+      ++finished;
+      const store::Job& job = item->job;
+      if (item->vanished) {
+        m_db.forget(job.file_id, job.generation);
+        continue;
+      }
+      if (item->changed_to) {
+        changed.push_back({job.root, job.path, *item->changed_to});
+        continue;
+      }
+      store::StoredResult row;
+      row.file_id = job.file_id;
+      row.generation = job.generation;
+      row.root = job.root;
+      row.path = job.path;
+      row.version = job.version;
+      if (item->adopted_json) {
+        const auto json = boost::json::parse(*item->adopted_json).as_object();
+        row.id = json.at("id").as_int64();
+        row.status = json.at("status").as_string().c_str();
+        row.model_version = json.at("model").at("version").as_string().c_str();
+        row.created_at = json.at("created_at").as_string().c_str();
+        if (const auto* e = json.if_contains("error")) row.error_code = e->at("code").as_string().c_str();
+        row.json = std::move(*item->adopted_json);
+        ++m_adopted_local;
+      } else {
+        results::Record& record = *item->record;
+        record.id = next_id();
+        row.id = *record.id;
+        row.status = record.ok() ? "ok" : "error";
+        row.error_code = record.ok() ? "" : record.error->code;
+        row.model_version = record.model_version;
+        row.created_at = record.created_at;
+        row.json = util::to_json_text(results::to_json(record));
+        if (m_config.results.sidecar) {
+          sidecar_row.push_back(rows.size());
+          sidecars.push_back({item->file.string() + m_config.results.sidecar_suffix, row.json});
+        }
+      }
+      rows.push_back(std::move(row));
+      paths.push_back(item->file.string());
+    }
+    const auto written = results::write_sidecars(sidecars);
+    for (std::size_t i = 0; i < written.size(); ++i) {
+      if (written[i].ok()) continue;
+      // The result cannot sit beside the image: record that instead, so it shows in the API.
+      store::StoredResult& row = rows[sidecar_row[i]];
+      spdlog::warn("{}: {}", paths[sidecar_row[i]], written[i].error().message);
+      auto json = boost::json::parse(row.json).as_object();
+      json["status"] = "error";
+      json.erase("predictions");
+      json.erase("output");
+      json["error"] = {{"code", written[i].error().code}, {"message", written[i].error().message}};
+      row.status = "error";
+      row.error_code = written[i].error().code;
+      row.json = util::to_json_text(json);
+    }
+    m_db.record(changed);
+    m_db.commit(rows);
+    std::uint64_t ok = 0, errors = 0;
+    for (const auto& row : rows) {
+      (row.status == "ok" ? ok : errors) += 1;
+      spdlog::debug("result {} for {}/{}: {}", row.id, row.root, row.path, row.status);
+      if (m_listener) m_listener(row.id, row.path, row.json);
+    }
+    std::lock_guard lock(m_mutex);
+    m_in_flight -= finished;
+    m_ok += ok;
+    m_errors += errors;
+  }
+
+  void publish_counts() {
+    const std::int64_t pending = m_db.pending_count();
+    std::lock_guard lock(m_mutex);
+    m_pending = pending;
+    m_settling = static_cast<std::int64_t>(m_settler.size());
+    m_adopted = m_adopted_local;
+  }
+
+  // ---- decode pool -------------------------------------------------------------------------
+
+  void decode(ItemPtr item) {
+    item->decode_started = Clock::now();
+    util::FileStat st;
+    auto bytes = util::read_file(item->file, m_config.watch.max_file_bytes, &st);
+    if (!bytes && bytes.error().code == "not_found") {
+      item->vanished = true;
+      return finish(std::move(item));
+    }
+    if (bytes && !(version_of(st) == item->job.version)) {
+      item->changed_to = version_of(st);
+      return finish(std::move(item));
+    }
+    if (!bytes) {
+      item->record = m_builder.failed(item->job.path, nullptr, bytes.error(), timings(*item, 0));
+      return finish(std::move(item));
+    }
+    if (adopt(*item, *bytes)) return finish(std::move(item));
+    item->prepared = infer::prepare_input(*bytes, m_preprocessor);
+    if (!item->prepared.input) {
+      item->record = m_builder.failed(item->job.path, &item->prepared, item->prepared.input.error(),
+                                      timings(*item, 0));
+      return finish(std::move(item));
+    }
+    m_batcher.submit(std::move(item), Lane::backlog);
+  }
+
+  // A sidecar written by an earlier run that crashed before committing it: its id is above
+  // everything committed then and below this run's ids, and it is for these exact bytes.
+  bool adopt(WorkItem& item, const std::string& bytes) {
+    if (!m_config.results.sidecar) return false;
+    auto text = util::read_file(item.file.string() + m_config.results.sidecar_suffix, 16 * 1024 * 1024);
+    if (!text) return false;
+    boost::system::error_code ec;
+    const auto json = boost::json::parse(*text, ec);
+    if (ec || !json.is_object()) return false;
+    const auto* id = json.as_object().if_contains("id");
+    const auto* sha = json.as_object().if_contains("sha256");
+    if (!id || !id->is_int64() || !sha || !sha->is_string()) return false;
+    if (id->as_int64() <= m_startup_max_id || id->as_int64() >= m_first_id_this_run) return false;
+    if (sha->as_string() != util::sha256_hex(bytes)) return false;
+    item.adopted_json = std::move(*text);
+    return true;
+  }
+
+  results::Timings timings(const WorkItem& item, double infer_ms) const {
+    results::Timings t;
+    t.queue_ms = util::ms_between(item.fed, item.decode_started);
+    t.decode_ms = item.prepared.decode_ms;
+    t.infer_ms = infer_ms;
+    t.total_ms = util::ms_between(item.fed, Clock::now());
+    return t;
+  }
+
+  void finish(ItemPtr item) {
+    item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
+    {
+      std::lock_guard lock(m_mutex);
+      m_done.push_back(std::move(item));
+    }
+    m_changed.notify_one();
+  }
+
+  // ---- batcher thread ----------------------------------------------------------------------
+
+  void run_batch(std::vector<ItemPtr> batch) {
+    std::vector<const infer::InputTensor*> inputs;
+    inputs.reserve(batch.size());
+    for (const auto& item : batch) inputs.push_back(&item->prepared.input.value());
+    const auto started = Clock::now();
+    auto outputs = m_model.forward(inputs);
+    const double infer_ms = util::ms_between(started, Clock::now());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      WorkItem& item = *batch[i];
+      item.record = outputs ? m_builder.finished(item.job.path, item.prepared, std::move((*outputs)[i]),
+                                                 timings(item, infer_ms))
+                            : m_builder.failed(item.job.path, &item.prepared, outputs.error(),
+                                               timings(item, infer_ms));
+      finish(std::move(batch[i]));
+    }
+  }
+
+  const config::Config& m_config;
+  const std::vector<std::filesystem::path> m_roots;
+  std::vector<std::string> m_root_names;
+  store::Database& m_db;
+  infer::Model& m_model;
+  Listener m_listener;
+  const infer::Preprocessor m_preprocessor;
+  const infer::Postprocessor m_postprocessor;
+  const results::RecordBuilder m_builder;
+
+  // Store thread only.
+  Settler m_settler;
+  const std::int64_t m_capacity;
+  std::int64_t m_cursor = 0;
+  std::int64_t m_startup_max_id = 0;
+  std::int64_t m_first_id_this_run = 0;
+  std::int64_t m_next_id = 0;
+  std::int64_t m_id_end = 0;
+  std::uint64_t m_adopted_local = 0;
+  std::thread m_thread;
+
+  mutable std::mutex m_mutex;  // guards everything below
+  std::condition_variable m_changed;
+  std::vector<watch::Candidate> m_candidates;
+  std::vector<ItemPtr> m_done;
+  bool m_stopping = false;
+  Clock::time_point m_deadline{};
+  std::int64_t m_in_flight = 0;
+  std::int64_t m_pending = 0;
+  std::int64_t m_settling = 0;
+  std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0, m_adopted = 0;
+
+  std::atomic<int> m_decoding{0};
+  tbb::task_arena m_arena;
+  Batcher<ItemPtr> m_batcher;  // last: its thread calls back into the members above
+};
+
+Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
+                   store::Database& database, infer::Model& model, Listener listener)
+    : m_impl(std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener))) {}
+Pipeline::~Pipeline() = default;
+void Pipeline::start() { m_impl->start(); }
+void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::move(candidates)); }
+void Pipeline::stop(std::chrono::milliseconds timeout) { m_impl->stop(timeout); }
+bool Pipeline::idle() const { return m_impl->idle(); }
+PipelineStats Pipeline::stats() const { return m_impl->stats(); }
+
+}  // namespace inferwatch::pipeline
