@@ -1,0 +1,146 @@
+"""`inferwatch serve` against real inotify, real files, real SQLite (SPEC §4, issue #3)."""
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+from daemon import Daemon, image_files, sidecar, temp_files
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    d = Daemon(tmp_path)
+    yield d
+    if d.alive():
+        d.kill()
+
+
+def _assert_exactly_once(d):
+    """One sidecar and one current row per image; sidecar == row; no temp files, no duplicates."""
+    images = image_files(d.share)
+    current = d.current()
+    assert set(current) == set(images)
+    for rel in images:
+        side = sidecar(d.share, rel)
+        assert side == current[rel], rel
+        assert side["path"] == rel
+    per_path = d.query("SELECT path, COUNT(*) FROM results GROUP BY path HAVING COUNT(*) > 1")
+    assert per_path == [], f"duplicate results: {per_path[:5]}"
+    assert temp_files(d.share) == []
+    ids = [r["id"] for r in current.values()]
+    assert len(ids) == len(set(ids))
+
+
+def _drop_mixed(share, samples, count):
+    """Direct writes, temp + rename, copies into new subdirectories, and whole trees moved in."""
+    staging = share.parent / "staging"
+    staging.mkdir(exist_ok=True)
+    for i in range(count):
+        src = samples[i % len(samples)]
+        name = f"f{i:05d}{src.suffix}"
+        kind = i % 4
+        if kind == 0:
+            shutil.copyfile(src, share / name)
+        elif kind == 1:
+            tmp = share / f".{name}.part"
+            shutil.copyfile(src, tmp)
+            os.rename(tmp, share / name)
+        elif kind == 2:
+            sub = share / f"user{i % 7}" / f"batch{i % 3}"
+            sub.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, sub / name)
+        else:
+            tree = staging / f"tree{i}"
+            (tree / "inner").mkdir(parents=True)
+            shutil.copyfile(src, tree / "inner" / name)
+            os.rename(tree, share / f"moved{i}")
+
+
+def test_burst_of_files_each_gets_exactly_one_result(daemon, samples):
+    daemon.start()
+    _drop_mixed(daemon.share, samples, 2000)
+    images = image_files(daemon.share)
+    assert len(images) == 2000
+    daemon.wait_for_paths(images, timeout=600)
+    _assert_exactly_once(daemon)
+    assert daemon.alive()
+    assert daemon.stop() == 0
+
+
+def test_slow_writer_is_processed_once_when_complete(daemon, samples):
+    daemon.start()
+    data = max(samples, key=lambda p: p.stat().st_size).read_bytes()
+    target = daemon.share / "slow.png"
+    with open(target, "wb") as f:
+        chunk = max(1, len(data) // 10)
+        for i in range(0, len(data), chunk):
+            f.write(data[i:i + chunk])
+            f.flush()
+            time.sleep(0.3)
+    results = daemon.wait_for_paths(["slow.png"])
+    time.sleep(1.0)  # anything else would have arrived by now
+    rows = daemon.query("SELECT status FROM results WHERE path = 'slow.png'")
+    assert rows == [("ok",)]
+    import hashlib
+    assert results["slow.png"]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_bad_files_get_error_results_and_the_daemon_keeps_going(daemon, samples):
+    daemon.start()
+    png = next(p for p in samples if p.suffix == ".png").read_bytes()
+    bad = {"empty.png": b"", "text.png": b"hello, not an image", "cut.png": png[: len(png) // 2]}
+    for name, data in bad.items():
+        (daemon.share / name).write_bytes(data)
+    current = daemon.wait_for_paths(list(bad))
+    assert current["empty.png"]["error"]["code"] == "empty_file"
+    assert current["text.png"]["error"]["code"] == "unsupported_format"
+    assert current["cut.png"]["error"]["code"] == "truncated"
+    assert all(r["status"] == "error" for r in current.values())
+    shutil.copyfile(samples[0], daemon.share / "good.png")
+    assert daemon.wait_for_paths(["good.png"])["good.png"]["status"] == "ok"
+    time.sleep(0.5)
+    # Not retried in a loop: still one row per bad file.
+    assert daemon.query("SELECT COUNT(*) FROM results WHERE status = 'error'") == [(3,)]
+    assert daemon.alive()
+
+
+def test_a_modified_file_gets_a_new_result_and_sidecar(daemon, samples):
+    daemon.start()
+    target = daemon.share / "part.png"
+    shutil.copyfile(samples[0], target)
+    first = daemon.wait_for_paths(["part.png"])["part.png"]
+    time.sleep(0.05)
+    shutil.copyfile(samples[5], target)
+    daemon.wait_for(lambda: daemon.current()["part.png"]["id"] != first["id"], what="a new result")
+    second = daemon.current()["part.png"]
+    assert second["id"] > first["id"]
+    assert second["sha256"] != first["sha256"]
+    assert sidecar(daemon.share, "part.png") == second
+    assert daemon.query("SELECT COUNT(*) FROM results WHERE path = 'part.png'") == [(2,)]
+
+
+def test_kill_9_mid_burst_then_restart_keeps_exactly_once(daemon, samples):
+    daemon.start()
+    _drop_mixed(daemon.share, samples, 400)
+    daemon.wait_for(lambda: len(daemon.current()) >= 50, what="some results")
+    daemon.kill()
+    done_before = len(daemon.current())
+    daemon.start()
+    images = image_files(daemon.share)
+    daemon.wait_for_paths(images, timeout=300)
+    assert done_before < len(images)
+    _assert_exactly_once(daemon)
+    assert daemon.stop() == 0
+
+
+def test_sigterm_drains_and_exits_zero(daemon, samples):
+    daemon.start()
+    for i in range(50):
+        shutil.copyfile(samples[i % len(samples)], daemon.share / f"x{i}.png")
+    started = time.time()
+    assert daemon.stop(timeout=20) == 0
+    assert time.time() - started < 15
+    assert "SIGTERM received" in daemon.log_path.read_text()
+    assert temp_files(daemon.share) == []
