@@ -131,6 +131,7 @@ class Pipeline::Impl {
       try {
         commit(done);
         if (!stopping) {
+          apply_retention();
           take(candidates);
           settle();
           feed();
@@ -300,6 +301,17 @@ class Pipeline::Impl {
     m_errors += errors;
   }
 
+  // Old results go (database.retention_days), at start and then hourly; current ones never do.
+  void apply_retention() {
+    const auto now = Clock::now();
+    if (m_config.database.retention_days <= 0 || now < m_next_retention) return;
+    m_next_retention = now + std::chrono::hours(1);
+    const auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24) * m_config.database.retention_days;
+    if (const auto deleted = m_db.delete_results_before(util::format_utc(cutoff)); deleted > 0) {
+      spdlog::info("retention: deleted {} result(s) older than {} days", deleted, m_config.database.retention_days);
+    }
+  }
+
   void publish_counts() {
     const std::int64_t pending = m_db.pending_count();
     std::lock_guard lock(m_mutex);
@@ -410,6 +422,7 @@ class Pipeline::Impl {
   std::int64_t m_next_id = 0;
   std::int64_t m_id_end = 0;
   std::uint64_t m_adopted_local = 0;
+  Clock::time_point m_next_retention{};
   std::thread m_thread;
 
   mutable std::mutex m_mutex;  // guards everything below

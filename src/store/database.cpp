@@ -181,6 +181,14 @@ std::optional<std::string> Database::current_result(const std::string& root,
   return q.getColumn(0).getString();
 }
 
+std::int64_t Database::delete_results_before(const std::string& cutoff) {
+  SQLite::Statement q(*m_db, R"sql(
+    DELETE FROM results WHERE created_at < ?1
+      AND id NOT IN (SELECT result_id FROM files WHERE result_id IS NOT NULL))sql");
+  q.bind(1, cutoff);
+  return q.exec();
+}
+
 std::int64_t Database::max_result_id() {
   return m_db->execAndGet("SELECT COALESCE(MAX(id), 0) FROM results").getInt64();
 }

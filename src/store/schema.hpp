@@ -42,6 +42,8 @@ CREATE TABLE results (
   json          TEXT    NOT NULL
 ) STRICT;
 CREATE INDEX results_path ON results (path, id);
+CREATE INDEX results_created ON results (created_at);
+CREATE INDEX files_result ON files (result_id);
 
 CREATE TABLE counters (
   name  TEXT PRIMARY KEY,

@@ -161,6 +161,31 @@ TEST_CASE("store::Database::commit") {
   }
 }
 
+TEST_CASE("store::Database::delete_results_before") {
+  TempDir dir;
+  auto db = std::move(*Database::open(dir.path() / "x.db"));
+  const std::vector<FileSighting> v1{sighting("a.png", 10)};
+  db->record(v1);
+  auto old = result_for(all_pending(*db).at(0), db->reserve_ids(1));
+  old.created_at = "2026-01-01T00:00:00.000Z";
+  db->commit(std::vector<StoredResult>{old});
+  const std::vector<FileSighting> v2{sighting("a.png", 11)};
+  db->record(v2);
+  auto newer = result_for(all_pending(*db).at(0), db->reserve_ids(1));
+  newer.created_at = "2026-02-01T00:00:00.000Z";
+  db->commit(std::vector<StoredResult>{newer});
+
+  SUBCASE("old history goes") {
+    CHECK(db->delete_results_before("2026-01-15T00:00:00.000Z") == 1);
+    CHECK(db->result_count() == 1);
+  }
+  SUBCASE("a file's current result stays however old it is") {
+    CHECK(db->delete_results_before("2027-01-01T00:00:00.000Z") == 1);
+    CHECK(db->result_count() == 1);
+    CHECK(db->current_result("/srv/crops", "a.png").has_value());
+  }
+}
+
 TEST_CASE("store::Database::reserve_ids") {
   TempDir dir;
   const auto path = dir.path() / "x.db";

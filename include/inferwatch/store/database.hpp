@@ -76,6 +76,10 @@ class Database {
   // Number of results stored (all versions).
   std::int64_t result_count();
 
+  // Delete results created before `cutoff` (RFC 3339 UTC, as in created_at), except every
+  // file's current result. Returns how many were deleted.
+  std::int64_t delete_results_before(const std::string& cutoff);
+
   // The highest result id committed so far (0 when none).
   std::int64_t max_result_id();
 
