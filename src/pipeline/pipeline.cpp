@@ -28,10 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t k_id_block = 1024;  // result ids reserved per database round trip
 
-store::FileVersion version_of(const util::FileStat& st) {
-  return store::FileVersion{st.dev, st.inode, st.size, st.mtime_ns};
-}
-
 // One job's trip through the pipeline. Exactly one outcome is set when it comes back.
 struct WorkItem {
   store::Job job;
@@ -157,7 +153,7 @@ class Pipeline::Impl {
     for (const auto& c : candidates) {
       const auto st = util::stat_file(m_roots[c.root] / c.path);
       if (!st) continue;  // gone again, or not a regular file
-      const store::FileVersion version = version_of(*st);
+      const store::FileVersion version = *st;
       if (c.origin == watch::Origin::scan) {
         const auto known = m_db.file_state(m_root_names[c.root], c.path);
         if (known && known->version == version) continue;  // pending or done already
@@ -175,7 +171,7 @@ class Pipeline::Impl {
     const auto ready = m_settler.due(Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
       const auto st = util::stat_file(m_roots[key.first] / key.second);
       if (!st) return std::nullopt;
-      return version_of(*st);
+      return *st;
     });
     std::vector<store::FileSighting> sightings;
     for (const auto& [key, version] : ready) sightings.push_back({m_root_names[key.first], key.second, version});
@@ -330,8 +326,8 @@ class Pipeline::Impl {
       item->vanished = true;
       return finish(std::move(item));
     }
-    if (bytes && !(version_of(st) == item->job.version)) {
-      item->changed_to = version_of(st);
+    if (bytes && !(st == item->job.version)) {
+      item->changed_to = st;
       return finish(std::move(item));
     }
     if (!bytes) {

@@ -17,6 +17,8 @@ struct FileStat {
   std::int64_t inode = 0;
   std::int64_t size = 0;
   std::int64_t mtime_ns = 0;
+
+  friend bool operator==(const FileStat&, const FileStat&) = default;
 };
 
 // Read all of `path`; files larger than `max_bytes` are refused before reading. When `stat` is
