@@ -144,3 +144,39 @@ def test_sigterm_drains_and_exits_zero(daemon, samples):
     assert time.time() - started < 15
     assert "SIGTERM received" in daemon.log_path.read_text()
     assert temp_files(daemon.share) == []
+
+
+def test_a_sidecar_that_cannot_be_written_is_an_error_result(daemon, samples):
+    daemon.start()
+    # A directory where the sidecar should go: the rename fails even for root.
+    (daemon.share / "blocked.png.result.json").mkdir()
+    shutil.copyfile(samples[0], daemon.share / "blocked.png")
+    shutil.copyfile(samples[1], daemon.share / "fine.png")
+    current = daemon.wait_for_paths(["blocked.png", "fine.png"])
+    assert current["blocked.png"]["status"] == "error"
+    assert current["blocked.png"]["error"]["code"] == "sidecar_failed"
+    assert "blocked.png.result.json" in current["blocked.png"]["error"]["message"]
+    assert current["fine.png"]["status"] == "ok"
+    assert "cannot write sidecar" in daemon.log_path.read_text()
+    assert temp_files(daemon.share) == []
+    assert daemon.alive()
+
+
+def test_restart_adopts_a_sidecar_whose_commit_was_lost(daemon, samples):
+    """A crash between the sidecar's rename and the commit leaves a sidecar the database does not
+    know; the next run adopts it (same id, same JSON) instead of computing a second result."""
+    daemon.start()
+    for i in range(3):
+        shutil.copyfile(samples[i], daemon.share / f"a{i}.png")
+    current = daemon.wait_for_paths([f"a{i}.png" for i in range(3)])
+    assert daemon.stop() == 0
+    last = max(current.values(), key=lambda r: r["id"])
+    import sqlite3
+    with sqlite3.connect(daemon.db_path) as db:  # undo the last commit, as a crash would have
+        db.execute("DELETE FROM results WHERE id = ?", (last["id"],))
+        db.execute("UPDATE files SET done = 0, result_id = NULL WHERE path = ?", (last["path"],))
+    daemon.start()
+    daemon.wait_for_paths([last["path"]])
+    assert daemon.current()[last["path"]] == last
+    assert daemon.query("SELECT COUNT(*) FROM results") == [(3,)]
+    assert sidecar(daemon.share, last["path"]) == last
