@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 namespace inferwatch::pipeline {
 namespace {
@@ -36,7 +37,7 @@ struct WorkItem {
   Clock::time_point decode_started;
   infer::PreparedInput prepared;
   std::optional<results::Record> record;          // a result to commit (ok or error)
-  std::optional<std::string> adopted_json;        // a crash-orphaned sidecar to commit as is
+  std::optional<store::StoredResult> adopted;     // a crash-orphaned sidecar to commit as is
   std::optional<store::FileVersion> changed_to;   // the file changed: no result for this version
   bool vanished = false;                          // the file is gone: no result
 };
@@ -100,7 +101,7 @@ class Pipeline::Impl {
 
   bool idle() const {
     std::lock_guard lock(m_mutex);
-    return m_candidates.empty() && m_done.empty() && m_pending == 0 && m_settling == 0 &&
+    return !m_busy && m_candidates.empty() && m_done.empty() && m_pending == 0 && m_settling == 0 &&
            m_in_flight == 0;
   }
 
@@ -123,6 +124,7 @@ class Pipeline::Impl {
       auto done = std::move(m_done);
       m_done.clear();
       const bool stopping = m_stopping;
+      m_busy = true;  // until the counts below are published, idle() must not say yes
       lock.unlock();
       try {
         commit(done);
@@ -138,6 +140,7 @@ class Pipeline::Impl {
         spdlog::error("store: {}", e.what());
       }
       lock.lock();
+      m_busy = false;
       if (stopping && m_done.empty() && (m_in_flight == 0 || Clock::now() >= m_deadline)) {
         if (m_in_flight > 0) spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
         return;
@@ -178,33 +181,39 @@ class Pipeline::Impl {
     m_db.record(sightings);
   }
 
-  // Keep at most m_capacity jobs in memory; the rest of the backlog waits in SQLite.
+  // Keep at most m_capacity jobs in memory; the rest of the backlog waits in SQLite. A file is
+  // in flight at most once: a newer version waits until the older one's outcome is back.
   void feed() {
-    while (m_in_flight < m_capacity) {
-      std::int64_t next = m_cursor;
-      auto jobs = m_db.pending(m_cursor, static_cast<std::size_t>(m_capacity - m_in_flight), next);
-      if (jobs.empty()) return;
-      m_cursor = next;
-      for (auto& job : jobs) {
-        auto item = std::make_unique<WorkItem>();
-        item->file = std::filesystem::path(job.root) / job.path;
-        item->job = std::move(job);
-        item->fed = Clock::now();
-        {
-          std::lock_guard lock(m_mutex);
-          ++m_in_flight;
-        }
-        ++m_decoding;
-        m_arena.enqueue([this, raw = item.release()] {
-          ItemPtr owned(raw);
-          try {
-            decode(std::move(owned));
-          } catch (const std::exception& e) {
-            spdlog::error("decode task failed: {}", e.what());  // never kill a worker
-          }
-          --m_decoding;
-        });
+    if (m_in_flight >= m_capacity) return;
+    std::int64_t unused = 0;
+    auto jobs = m_db.pending(0, static_cast<std::size_t>(m_capacity + m_in_flight), unused);
+    for (auto& job : jobs) {
+      if (m_in_flight >= m_capacity) return;
+      if (!m_in_flight_files.insert(job.file_id).second) continue;
+      auto item = std::make_unique<WorkItem>();
+      item->file = std::filesystem::path(job.root) / job.path;
+      item->job = std::move(job);
+      item->fed = Clock::now();
+      {
+        std::lock_guard lock(m_mutex);
+        ++m_in_flight;
       }
+      ++m_decoding;
+      m_arena.enqueue([this, raw = item.release()] {
+        ItemPtr owned(raw);
+        try {
+          decode(owned);
+        } catch (const std::exception& e) {
+          // Never kill a worker, never lose an item: it comes back as an error result.
+          spdlog::error("{}: decode task failed: {}", owned ? owned->file.string() : "?", e.what());
+          if (owned) {
+            owned->record = m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
+                                             timings(*owned, 0));
+            finish(std::move(owned));
+          }
+        }
+        --m_decoding;
+      });
     }
   }
 
@@ -217,16 +226,21 @@ class Pipeline::Impl {
   }
 
   // Sidecars first, then the rows and "done" states in one transaction, then the listener.
+  // The items leave memory first: if the commit fails, they are still pending in the database
+  // and the next feed picks them up again.
   void commit(std::vector<ItemPtr>& done) {
     if (done.empty()) return;
+    for (const auto& item : done) m_in_flight_files.erase(item->job.file_id);
+    {
+      std::lock_guard lock(m_mutex);
+      m_in_flight -= static_cast<std::int64_t>(done.size());
+    }
     std::vector<store::StoredResult> rows;
     std::vector<results::SidecarWrite> sidecars;
     std::vector<std::size_t> sidecar_row;  // rows index of each sidecar
     std::vector<store::FileSighting> changed;
     std::vector<std::string> paths;
-    std::int64_t finished = 0;
     for (auto& item : done) {
-      ++finished;
       const store::Job& job = item->job;
       if (item->vanished) {
         m_db.forget(job.file_id, job.generation);
@@ -237,19 +251,8 @@ class Pipeline::Impl {
         continue;
       }
       store::StoredResult row;
-      row.file_id = job.file_id;
-      row.generation = job.generation;
-      row.root = job.root;
-      row.path = job.path;
-      row.version = job.version;
-      if (item->adopted_json) {
-        const auto json = boost::json::parse(*item->adopted_json).as_object();
-        row.id = json.at("id").as_int64();
-        row.status = json.at("status").as_string().c_str();
-        row.model_version = json.at("model").at("version").as_string().c_str();
-        row.created_at = json.at("created_at").as_string().c_str();
-        if (const auto* e = json.if_contains("error")) row.error_code = e->at("code").as_string().c_str();
-        row.json = std::move(*item->adopted_json);
+      if (item->adopted) {
+        row = std::move(*item->adopted);
         ++m_adopted_local;
       } else {
         results::Record& record = *item->record;
@@ -260,6 +263,11 @@ class Pipeline::Impl {
         row.model_version = record.model_version;
         row.created_at = record.created_at;
         row.json = util::to_json_text(results::to_json(record));
+        row.file_id = job.file_id;
+        row.generation = job.generation;
+        row.root = job.root;
+        row.path = job.path;
+        row.version = job.version;
         if (m_config.results.sidecar) {
           sidecar_row.push_back(rows.size());
           sidecars.push_back({item->file.string() + m_config.results.sidecar_suffix, row.json});
@@ -292,7 +300,6 @@ class Pipeline::Impl {
       if (m_listener) m_listener(row.id, row.path, row.json);
     }
     std::lock_guard lock(m_mutex);
-    m_in_flight -= finished;
     m_ok += ok;
     m_errors += errors;
   }
@@ -318,7 +325,8 @@ class Pipeline::Impl {
 
   // ---- decode pool -------------------------------------------------------------------------
 
-  void decode(ItemPtr item) {
+  // Hands `item` on (batcher or store thread) unless it throws; then the caller still owns it.
+  void decode(ItemPtr& item) {
     item->decode_started = Clock::now();
     util::FileStat st;
     auto bytes = util::read_file(item->file, m_config.watch.max_file_bytes, &st);
@@ -353,12 +361,32 @@ class Pipeline::Impl {
     boost::system::error_code ec;
     const auto json = boost::json::parse(*text, ec);
     if (ec || !json.is_object()) return false;
-    const auto* id = json.as_object().if_contains("id");
-    const auto* sha = json.as_object().if_contains("sha256");
-    if (!id || !id->is_int64() || !sha || !sha->is_string()) return false;
+    const auto& o = json.as_object();
+    const auto string_at = [&](const boost::json::value* v) -> std::string {
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const auto* id = o.if_contains("id");
+    const auto* model = o.if_contains("model");
+    const auto* error = o.if_contains("error");
+    store::StoredResult row;
+    row.status = string_at(o.if_contains("status"));
+    row.created_at = string_at(o.if_contains("created_at"));
+    row.model_version = model && model->is_object() ? string_at(model->get_object().if_contains("version")) : "";
+    row.error_code = error && error->is_object() ? string_at(error->get_object().if_contains("code")) : "";
+    if (!id || !id->is_int64() || row.status.empty() || row.created_at.empty() || row.model_version.empty() ||
+        string_at(o.if_contains("path")) != item.job.path) {
+      return false;
+    }
     if (id->as_int64() <= m_startup_max_id || id->as_int64() >= m_first_id_this_run) return false;
-    if (sha->as_string() != util::sha256_hex(bytes)) return false;
-    item.adopted_json = std::move(*text);
+    if (string_at(o.if_contains("sha256")) != util::sha256_hex(bytes)) return false;
+    row.id = id->as_int64();
+    row.file_id = item.job.file_id;
+    row.generation = item.job.generation;
+    row.root = item.job.root;
+    row.path = item.job.path;
+    row.version = item.job.version;
+    row.json = std::move(*text);
+    item.adopted = std::move(row);
     return true;
   }
 
@@ -383,6 +411,21 @@ class Pipeline::Impl {
   // ---- batcher thread ----------------------------------------------------------------------
 
   void run_batch(std::vector<ItemPtr> batch) {
+    try {
+      forward_batch(batch);
+    } catch (const std::exception& e) {
+      spdlog::error("batch of {} failed: {}", batch.size(), e.what());
+      for (auto& item : batch) {
+        if (!item) continue;  // already handed on
+        item->record = m_builder.failed(item->job.path, &item->prepared,
+                                        util::Error{"internal_error", e.what()}, timings(*item, 0));
+        finish(std::move(item));
+      }
+    }
+  }
+
+  // Hands each item on as it is done; the ones left in `batch` were not.
+  void forward_batch(std::vector<ItemPtr>& batch) {
     std::vector<const infer::InputTensor*> inputs;
     inputs.reserve(batch.size());
     for (const auto& item : batch) inputs.push_back(&item->prepared.input.value());
@@ -412,7 +455,7 @@ class Pipeline::Impl {
   // Store thread only.
   Settler m_settler;
   const std::int64_t m_capacity;
-  std::int64_t m_cursor = 0;
+  std::unordered_set<std::int64_t> m_in_flight_files;  // file ids being processed
   std::int64_t m_startup_max_id = 0;
   std::int64_t m_first_id_this_run = 0;
   std::int64_t m_next_id = 0;
@@ -426,6 +469,7 @@ class Pipeline::Impl {
   std::vector<watch::Candidate> m_candidates;
   std::vector<ItemPtr> m_done;
   bool m_stopping = false;
+  bool m_busy = false;  // the store thread is between taking work and publishing counts
   Clock::time_point m_deadline{};
   std::int64_t m_in_flight = 0;
   std::int64_t m_pending = 0;
