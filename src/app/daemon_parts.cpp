@@ -15,11 +15,14 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
     std::error_code ec;
     if (!std::filesystem::exists(root, ec)) {
       std::filesystem::create_directories(root, ec);
-      if (ec) return util::Error{"startup_failed", fmt::format("cannot create watch root {}: {}", root.string(), ec.message())};
+      if (ec)
+        return util::Error{"startup_failed", fmt::format("cannot create watch root {}: {}",
+                                                         root.string(), ec.message())};
       spdlog::info("created watch root {}", root.string());
     }
     if (!std::filesystem::is_directory(root, ec)) {
-      return util::Error{"startup_failed", fmt::format("watch root {} is not a directory", root.string())};
+      return util::Error{"startup_failed",
+                         fmt::format("watch root {} is not a directory", root.string())};
     }
     if (const auto removed = results::remove_stale_temp_files(root); removed > 0) {
       spdlog::info("removed {} unfinished sidecar temp file(s) under {}", removed, root.string());
@@ -35,8 +38,9 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
   if (!model) return model.error();
   parts.model = std::move(*model);
   const auto& info = parts.model->info();
-  spdlog::info("model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
-               info.version, info.device, info.labels.size(), info.threads, info.load_ms, info.warmup_ms);
+  spdlog::info(
+      "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
+      info.version, info.device, info.labels.size(), info.threads, info.load_ms, info.warmup_ms);
   return parts;
 }
 

@@ -46,12 +46,16 @@ int run(int argc, char** argv) {
   CheckOptions check_options;
   std::filesystem::path scan_dir;
 
-  CLI::App* serve = cli.add_subcommand("serve", "Watch folders and process every finished image (the daemon)");
+  CLI::App* serve =
+      cli.add_subcommand("serve", "Watch folders and process every finished image (the daemon)");
   add_config_flags(*serve, config_options);
-  serve->add_option("--watch", config_options.watch, "Directory to watch (repeatable; replaces [watch] paths)");
-  serve->add_option("--listen", config_options.listen, "HOST:PORT for the HTTP API (overrides [server] listen)");
+  serve->add_option("--watch", config_options.watch,
+                    "Directory to watch (repeatable; replaces [watch] paths)");
+  serve->add_option("--listen", config_options.listen,
+                    "HOST:PORT for the HTTP API (overrides [server] listen)");
 
-  CLI::App* scan = cli.add_subcommand("scan", "Process every image under DIR that has no current result, then exit");
+  CLI::App* scan = cli.add_subcommand(
+      "scan", "Process every image under DIR that has no current result, then exit");
   add_config_flags(*scan, config_options);
   scan->add_option("DIR", scan_dir, "Directory to scan")->required()->check(CLI::ExistingDirectory);
 

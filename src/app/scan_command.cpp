@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <thread>
 #include <unistd.h>
+#include <thread>
 
 namespace inferwatch::app {
 
@@ -19,7 +19,8 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
     spdlog::critical("cannot scan: {}", parts.error().message);
     return 2;
   }
-  const watch::NameFilter filter(config.watch.include, config.watch.exclude, config.results.sidecar_suffix);
+  const watch::NameFilter filter(config.watch.include, config.watch.exclude,
+                                 config.results.sidecar_suffix);
   auto candidates = watch::list_tree(root, 0, config.watch.recursive, filter);
   const std::size_t total = candidates.size();
 
@@ -34,16 +35,19 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
   while (!pipeline.idle()) {
     if (tty) {
       const auto s = pipeline.stats();
-      fmt::print(stderr, "\r{} files: {} done, {} errors, {} queued ", total, s.ok + s.errors, s.errors,
-                 s.pending + s.settling);
+      fmt::print(stderr, "\r{} files: {} done, {} errors, {} queued ", total, s.ok + s.errors,
+                 s.errors, s.pending + s.settling);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
   const auto s = pipeline.stats();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (tty) fmt::print(stderr, "\r\033[K");
-  fmt::print(stderr, "scanned {}: {} image(s), {} processed ({} ok, {} error), {} already had a result, {:.1f} s\n",
+  fmt::print(stderr,
+             "scanned {}: {} image(s), {} processed ({} ok, {} error), {} already had a result, "
+             "{:.1f} s\n",
              root.string(), total, s.ok + s.errors + s.adopted, s.ok, s.errors,
              total - std::min<std::uint64_t>(total, s.ok + s.errors + s.adopted), seconds);
   return s.errors == 0 ? 0 : 1;

@@ -1,15 +1,41 @@
 #include <inferwatch/app/serve_command.hpp>
 
 #include <inferwatch/app/daemon_parts.hpp>
+#include <inferwatch/app/version.hpp>
 #include <inferwatch/pipeline/pipeline.hpp>
+#include <inferwatch/server/api.hpp>
+#include <inferwatch/server/http_server.hpp>
+#include <inferwatch/util/file.hpp>
+#include <inferwatch/util/host_port.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <pthread.h>
+#include <atomic>
+#include <csignal>
 
 namespace inferwatch::app {
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// The bearer token from server.token_file ("" when none is configured).
+util::Result<std::string> read_token(const config::Server& server) {
+  if (server.token_file.empty()) return std::string();
+  auto text = util::read_file(server.token_file, 4096);
+  if (!text) return text.error();
+  std::string token = *text;
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty())
+    return util::Error{"startup_failed", fmt::format("{} is empty", server.token_file.string())};
+  return token;
+}
+
+}  // namespace
 
 int serve_command(const config::Config& config) {
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
@@ -24,22 +50,73 @@ int serve_command(const config::Config& config) {
     return 2;
   }
 
+  const auto listen = util::parse_host_port(config.server.listen);
+  auto token = read_token(config.server);
+  if (!listen || !token) {
+    spdlog::critical("cannot start: server: {}",
+                     (!listen ? listen.error() : token.error()).message);
+    return 2;
+  }
+  if (!is_loopback(listen->host) && token->empty()) {
+    spdlog::critical(
+        "cannot start: server.listen = {} is not a loopback address and no server.token_file is "
+        "set; set a token or listen on 127.0.0.1",
+        config.server.listen);
+    return 2;
+  }
+  auto reader = store::Reader::open(config.database.path);
+  if (!reader) {
+    spdlog::critical("cannot start: {}", reader.error().message);
+    return 2;
+  }
+
   pipeline::Pipeline pipeline(config, parts->roots, *parts->database, *parts->model);
   pipeline.start();
+
+  std::atomic<bool> watching{false};
+  server::Router router(*token);
+  const server::ApiContext api{**reader,
+                               parts->model->info(),
+                               fmt::format("{} ({})", version(), git_revision()),
+                               parts->roots,
+                               [&] { return pipeline.stats().in_flight; },
+                               [&] {
+                                 std::vector<std::string> reasons;
+                                 if (!watching) reasons.emplace_back("watcher is not running");
+                                 return reasons;
+                               }};
+  server::add_api_routes(router, api);
+  server::HttpServerOptions http;
+  http.host = listen->host;
+  http.port = listen->port;
+  http.threads = config.server.threads;
+  http.max_body_bytes = static_cast<std::uint64_t>(config.server.max_body_bytes);
+  http.max_header_bytes = static_cast<std::uint32_t>(config.server.max_header_bytes);
+  http.max_connections = config.server.max_connections;
+  http.idle_timeout = std::chrono::seconds(config.server.idle_timeout_s);
+  server::HttpServer http_server(http, router);
+  if (auto started = http_server.start(); !started) {
+    spdlog::critical("cannot start: {}", started.error().message);
+    pipeline.stop(std::chrono::milliseconds(0));
+    return 2;
+  }
 
   watch::WatcherOptions options;
   options.roots = parts->roots;
   options.recursive = config.watch.recursive;
-  options.filter = watch::NameFilter(config.watch.include, config.watch.exclude,
-                                     config.results.sidecar_suffix);
+  options.filter =
+      watch::NameFilter(config.watch.include, config.watch.exclude, config.results.sidecar_suffix);
   options.rescan_interval = std::chrono::seconds(config.watch.rescan_interval_s);
-  watch::Watcher watcher(options, [&](std::vector<watch::Candidate> c) { pipeline.add(std::move(c)); });
+  watch::Watcher watcher(options,
+                         [&](std::vector<watch::Candidate> c) { pipeline.add(std::move(c)); });
   if (auto started = watcher.start(); !started) {
     spdlog::critical("cannot start: {}", started.error().message);
     pipeline.stop(std::chrono::milliseconds(0));
     return 2;
   }
-  spdlog::info("ready: watching {} root(s), database {}", parts->roots.size(), config.database.path.string());
+  watching = true;
+  spdlog::info("ready: watching {} root(s), database {}, listening on {}:{}", parts->roots.size(),
+               config.database.path.string(), listen->host, http_server.port());
 
   for (;;) {
     int received = 0;
@@ -53,10 +130,12 @@ int serve_command(const config::Config& config) {
     break;
   }
   watcher.stop();
+  watching = false;
   pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
+  http_server.stop();
   const auto stats = pipeline.stats();
-  spdlog::info("stopped: {} ok, {} error result(s) this run, {} still queued", stats.ok, stats.errors,
-               stats.pending);
+  spdlog::info("stopped: {} ok, {} error result(s) this run, {} still queued", stats.ok,
+               stats.errors, stats.pending);
   return 0;
 }
 

@@ -78,8 +78,10 @@ void read_preprocess(SectionReader& r, Preprocess& p) {
     }
     if (!height || !width) {
       r.problem("size", *node, "expected [height, width] (two integers) or one integer");
-    } else if (*height < INT32_MIN || *height > INT32_MAX || *width < INT32_MIN || *width > INT32_MAX) {
-      r.problem("size", *node, fmt::format("[{}, {}] is out of range; allowed: 1 to 8192", *height, *width));
+    } else if (*height < INT32_MIN || *height > INT32_MAX || *width < INT32_MIN ||
+               *width > INT32_MAX) {
+      r.problem("size", *node,
+                fmt::format("[{}, {}] is out of range; allowed: 1 to 8192", *height, *width));
     } else {
       p.height = static_cast<int>(*height);
       p.width = static_cast<int>(*width);
@@ -221,8 +223,8 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
   const auto read_problems = out.problems.size();
   for (auto& p : validate(out.config, out.sources)) {
     const auto end = out.problems.begin() + static_cast<std::ptrdiff_t>(read_problems);
-    const bool duplicate = std::any_of(out.problems.begin(), end,
-                                       [&](const Problem& q) { return q.key == p.key; });
+    const bool duplicate =
+        std::any_of(out.problems.begin(), end, [&](const Problem& q) { return q.key == p.key; });
     if (!duplicate) out.problems.push_back(std::move(p));
   }
   sort_by_position(out.problems);

@@ -119,7 +119,8 @@ void check_rest(Checker& c, const Config& cfg) {
   c.range("postprocess.top_k", cfg.postprocess.top_k, 1, 100'000);
   c.range("batching.max_batch_size", cfg.batching.max_batch_size, 1, 1024);
   c.range<std::int64_t>("batching.max_delay_ms", cfg.batching.max_delay_ms, 0, 10'000, " ms");
-  c.range<std::int64_t>("batching.drain_timeout_ms", cfg.batching.drain_timeout_ms, 0, 600'000, " ms");
+  c.range<std::int64_t>("batching.drain_timeout_ms", cfg.batching.drain_timeout_ms, 0, 600'000,
+                        " ms");
   const auto& suffix = cfg.results.sidecar_suffix;
   if (suffix.size() < 2 || suffix.front() != '.' || suffix.find('/') != std::string::npos) {
     c.fail("results.sidecar_suffix",

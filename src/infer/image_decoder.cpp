@@ -76,7 +76,8 @@ util::Result<DecodedImage> decode_image(std::string_view bytes, const ImageHeade
                                         std::int64_t max_pixels) {
   silence_opencv();
   // Compare without multiplying: a forged header can claim 2^32 × 2^32.
-  if (header.width <= 0 || header.height <= 0) return Error{"decode_failed", "zero width or height"};
+  if (header.width <= 0 || header.height <= 0)
+    return Error{"decode_failed", "zero width or height"};
   if (header.height > max_pixels / header.width) {
     const auto pixels = static_cast<double>(header.width) * static_cast<double>(header.height);
     return Error{"too_large",

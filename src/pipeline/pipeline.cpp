@@ -12,9 +12,9 @@
 #include <inferwatch/util/sha256.hpp>
 #include <inferwatch/util/time.hpp>
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 #include <tbb/task_arena.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -36,10 +36,10 @@ struct WorkItem {
   Clock::time_point fed;
   Clock::time_point decode_started;
   infer::PreparedInput prepared;
-  std::optional<results::Record> record;          // a result to commit (ok or error)
-  std::optional<store::StoredResult> adopted;     // a crash-orphaned sidecar to commit as is
-  std::optional<store::FileVersion> changed_to;   // the file changed: no result for this version
-  bool vanished = false;                          // the file is gone: no result
+  std::optional<results::Record> record;         // a result to commit (ok or error)
+  std::optional<store::StoredResult> adopted;    // a crash-orphaned sidecar to commit as is
+  std::optional<store::FileVersion> changed_to;  // the file changed: no result for this version
+  bool vanished = false;                         // the file is gone: no result
 };
 
 using ItemPtr = std::unique_ptr<WorkItem>;
@@ -118,7 +118,8 @@ class Pipeline::Impl {
     for (;;) {
       auto wake = Clock::now() + std::chrono::milliseconds(200);
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
-      m_changed.wait_until(lock, wake, [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
+      m_changed.wait_until(lock, wake,
+                           [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
       auto candidates = std::move(m_candidates);
       m_candidates.clear();
       auto done = std::move(m_done);
@@ -142,7 +143,8 @@ class Pipeline::Impl {
       lock.lock();
       m_busy = false;
       if (stopping && m_done.empty() && (m_in_flight == 0 || Clock::now() >= m_deadline)) {
-        if (m_in_flight > 0) spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
+        if (m_in_flight > 0)
+          spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
         return;
       }
     }
@@ -171,13 +173,15 @@ class Pipeline::Impl {
   }
 
   void settle() {
-    const auto ready = m_settler.due(Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
-      const auto st = util::stat_file(m_roots[key.first] / key.second);
-      if (!st) return std::nullopt;
-      return *st;
-    });
+    const auto ready = m_settler.due(
+        Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
+          const auto st = util::stat_file(m_roots[key.first] / key.second);
+          if (!st) return std::nullopt;
+          return *st;
+        });
     std::vector<store::FileSighting> sightings;
-    for (const auto& [key, version] : ready) sightings.push_back({m_root_names[key.first], key.second, version});
+    for (const auto& [key, version] : ready)
+      sightings.push_back({m_root_names[key.first], key.second, version});
     m_db.record(sightings);
   }
 
@@ -207,8 +211,9 @@ class Pipeline::Impl {
           // Never kill a worker, never lose an item: it comes back as an error result.
           spdlog::error("{}: decode task failed: {}", owned ? owned->file.string() : "?", e.what());
           if (owned) {
-            owned->record = m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
-                                             timings(*owned, 0));
+            owned->record =
+                m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
+                                 timings(*owned, 0));
             finish(std::move(owned));
           }
         }
@@ -309,9 +314,11 @@ class Pipeline::Impl {
     const auto now = Clock::now();
     if (m_config.database.retention_days <= 0 || now < m_next_retention) return;
     m_next_retention = now + std::chrono::hours(1);
-    const auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24) * m_config.database.retention_days;
+    const auto cutoff = std::chrono::system_clock::now() -
+                        std::chrono::hours(24) * m_config.database.retention_days;
     if (const auto deleted = m_db.delete_results_before(util::format_utc(cutoff)); deleted > 0) {
-      spdlog::info("retention: deleted {} result(s) older than {} days", deleted, m_config.database.retention_days);
+      spdlog::info("retention: deleted {} result(s) older than {} days", deleted,
+                   m_config.database.retention_days);
     }
   }
 
@@ -356,7 +363,8 @@ class Pipeline::Impl {
   // everything committed then and below this run's ids, and it is for these exact bytes.
   bool adopt(WorkItem& item, const std::string& bytes) {
     if (!m_config.results.sidecar) return false;
-    auto text = util::read_file(item.file.string() + m_config.results.sidecar_suffix, 16 * 1024 * 1024);
+    auto text =
+        util::read_file(item.file.string() + m_config.results.sidecar_suffix, 16 * 1024 * 1024);
     if (!text) return false;
     boost::system::error_code ec;
     const auto json = boost::json::parse(*text, ec);
@@ -371,10 +379,12 @@ class Pipeline::Impl {
     store::StoredResult row;
     row.status = string_at(o.if_contains("status"));
     row.created_at = string_at(o.if_contains("created_at"));
-    row.model_version = model && model->is_object() ? string_at(model->get_object().if_contains("version")) : "";
-    row.error_code = error && error->is_object() ? string_at(error->get_object().if_contains("code")) : "";
-    if (!id || !id->is_int64() || row.status.empty() || row.created_at.empty() || row.model_version.empty() ||
-        string_at(o.if_contains("path")) != item.job.path) {
+    row.model_version =
+        model && model->is_object() ? string_at(model->get_object().if_contains("version")) : "";
+    row.error_code =
+        error && error->is_object() ? string_at(error->get_object().if_contains("code")) : "";
+    if (!id || !id->is_int64() || row.status.empty() || row.created_at.empty() ||
+        row.model_version.empty() || string_at(o.if_contains("path")) != item.job.path) {
       return false;
     }
     if (id->as_int64() <= m_startup_max_id || id->as_int64() >= m_first_id_this_run) return false;
@@ -434,8 +444,8 @@ class Pipeline::Impl {
     const double infer_ms = util::ms_between(started, Clock::now());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       WorkItem& item = *batch[i];
-      item.record = outputs ? m_builder.finished(item.job.path, item.prepared, std::move((*outputs)[i]),
-                                                 timings(item, infer_ms))
+      item.record = outputs ? m_builder.finished(item.job.path, item.prepared,
+                                                 std::move((*outputs)[i]), timings(item, infer_ms))
                             : m_builder.failed(item.job.path, &item.prepared, outputs.error(),
                                                timings(item, infer_ms));
       finish(std::move(batch[i]));
@@ -483,7 +493,8 @@ class Pipeline::Impl {
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
                    store::Database& database, infer::Model& model, Listener listener)
-    : m_impl(std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener))) {}
+    : m_impl(
+          std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener))) {}
 Pipeline::~Pipeline() = default;
 void Pipeline::start() { m_impl->start(); }
 void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::move(candidates)); }

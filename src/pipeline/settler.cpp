@@ -8,7 +8,7 @@ void Settler::hold(Key key, store::FileVersion version, Clock::time_point now) {
 }
 
 std::vector<std::pair<Settler::Key, store::FileVersion>> Settler::due(Clock::time_point now,
-                                                                       const Restat& restat) {
+                                                                      const Restat& restat) {
   std::vector<std::pair<Key, store::FileVersion>> out;
   for (auto it = m_held.begin(); it != m_held.end();) {
     if (now - it->second.since < m_settle) {

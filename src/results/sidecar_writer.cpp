@@ -2,23 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <set>
-#include <unistd.h>
 
 namespace inferwatch::results {
 namespace {
 
 util::Error failure(const std::filesystem::path& target, std::string_view step, int err) {
-  return util::Error{"sidecar_failed", fmt::format("cannot write sidecar {} ({}): {}", target.string(), step,
-                                                   std::strerror(err))};
+  return util::Error{"sidecar_failed", fmt::format("cannot write sidecar {} ({}): {}",
+                                                   target.string(), step, std::strerror(err))};
 }
 
 // Write all of `data` to a new temp file and fsync it. Returns the open-error or write-error.
-util::Result<void> write_synced(const std::filesystem::path& temp, const std::filesystem::path& target,
-                                std::string_view data) {
+util::Result<void> write_synced(const std::filesystem::path& temp,
+                                const std::filesystem::path& target, std::string_view data) {
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return failure(target, "create", errno);
   std::size_t done = 0;
@@ -77,8 +77,8 @@ std::vector<util::Result<void>> write_sidecars(std::span<const SidecarWrite> wri
 std::size_t remove_stale_temp_files(const std::filesystem::path& dir) {
   std::size_t removed = 0;
   std::error_code ec;
-  for (std::filesystem::recursive_directory_iterator it(
-           dir, std::filesystem::directory_options::skip_permission_denied, ec),
+  for (std::filesystem::recursive_directory_iterator
+           it(dir, std::filesystem::directory_options::skip_permission_denied, ec),
        end;
        !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();

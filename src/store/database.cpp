@@ -34,9 +34,11 @@ util::Result<std::unique_ptr<Database>> Database::open(const std::filesystem::pa
     out->migrate();
     return out;
   } catch (const SQLite::Exception& e) {
-    return util::Error{"database_unusable", fmt::format("database {}: {}", path.string(), e.what())};
+    return util::Error{"database_unusable",
+                       fmt::format("database {}: {}", path.string(), e.what())};
   } catch (const std::runtime_error& e) {
-    return util::Error{"database_unusable", fmt::format("database {}: {}", path.string(), e.what())};
+    return util::Error{"database_unusable",
+                       fmt::format("database {}: {}", path.string(), e.what())};
   }
 }
 
@@ -46,9 +48,9 @@ Database::~Database() = default;
 void Database::migrate() {
   const int version = m_db->execAndGet("PRAGMA user_version").getInt();
   if (version > static_cast<int>(k_migrations.size())) {
-    throw std::runtime_error(fmt::format(
-        "schema version {} was written by a newer inferwatch (this one knows up to {})", version,
-        k_migrations.size()));
+    throw std::runtime_error(
+        fmt::format("schema version {} was written by a newer inferwatch (this one knows up to {})",
+                    version, k_migrations.size()));
   }
   for (std::size_t i = static_cast<std::size_t>(version); i < k_migrations.size(); ++i) {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);

@@ -26,9 +26,10 @@ struct FdGuard {
 };
 
 FileStat to_file_stat(const struct stat& st) {
-  return FileStat{static_cast<std::int64_t>(st.st_dev), static_cast<std::int64_t>(st.st_ino),
-                  static_cast<std::int64_t>(st.st_size),
-                  static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  return FileStat{
+      static_cast<std::int64_t>(st.st_dev), static_cast<std::int64_t>(st.st_ino),
+      static_cast<std::int64_t>(st.st_size),
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 }  // namespace
@@ -36,7 +37,8 @@ FileStat to_file_stat(const struct stat& st) {
 Result<FileStat> stat_file(const std::filesystem::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno_error(path, errno, "stat");
-  if (!S_ISREG(st.st_mode)) return Error{"read_failed", fmt::format("{} is not a regular file", path.string())};
+  if (!S_ISREG(st.st_mode))
+    return Error{"read_failed", fmt::format("{} is not a regular file", path.string())};
   return to_file_stat(st);
 }
 

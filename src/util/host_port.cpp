@@ -20,7 +20,8 @@ Result<HostPort> parse_host_port(std::string_view text) {
     return bad("write IPv6 addresses in brackets, e.g. [::1]:8080");
   }
   if (host.empty()) return bad("no host");
-  if (host.find_first_of(" \t\r\n") != std::string_view::npos) return bad("the host contains spaces");
+  if (host.find_first_of(" \t\r\n") != std::string_view::npos)
+    return bad("the host contains spaces");
   unsigned port = 0;
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

@@ -1,8 +1,8 @@
 #include <inferwatch/watch/name_filter.hpp>
 
+#include <fnmatch.h>
 #include <algorithm>
 #include <cctype>
-#include <fnmatch.h>
 
 namespace inferwatch::watch {
 namespace {
@@ -10,7 +10,8 @@ namespace {
 bool ends_with_icase(std::string_view text, std::string_view suffix) {
   if (suffix.size() > text.size()) return false;
   return std::equal(suffix.rbegin(), suffix.rend(), text.rbegin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   });
 }
 

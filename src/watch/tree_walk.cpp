@@ -8,7 +8,8 @@ std::vector<Candidate> list_tree(const std::filesystem::path& root, std::size_t 
   std::error_code ec;
   std::filesystem::recursive_directory_iterator it(
       root, std::filesystem::directory_options::skip_permission_denied, ec);
-  for (const std::filesystem::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
+  for (const std::filesystem::recursive_directory_iterator end; !ec && it != end;
+       it.increment(ec)) {
     std::error_code type_ec;
     const auto status = it->symlink_status(type_ec);
     if (type_ec) continue;

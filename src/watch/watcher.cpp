@@ -4,15 +4,15 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <sys/inotify.h>
+#include <unistd.h>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <random>
-#include <sys/inotify.h>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 
 namespace inferwatch::watch {
@@ -39,7 +39,8 @@ std::uint64_t read_max_user_watches() {
 
 class Watcher::Impl {
  public:
-  Impl(WatcherOptions options, Sink sink) : m_options(std::move(options)), m_sink(std::move(sink)) {}
+  Impl(WatcherOptions options, Sink sink)
+      : m_options(std::move(options)), m_sink(std::move(sink)) {}
 
   ~Impl() { stop(); }
 
@@ -47,13 +48,16 @@ class Watcher::Impl {
     for (const auto& root : m_options.roots) {
       std::error_code ec;
       if (!std::filesystem::is_directory(root, ec)) {
-        return util::Error{"watch_failed", fmt::format("watch root {} is not a directory", root.string())};
+        return util::Error{"watch_failed",
+                           fmt::format("watch root {} is not a directory", root.string())};
       }
     }
     m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (m_fd < 0) {
-      return util::Error{"watch_failed", fmt::format("inotify_init1: {} (fs.inotify.max_user_instances "
-                                                     "may be too low)", std::strerror(errno))};
+      return util::Error{"watch_failed",
+                         fmt::format("inotify_init1: {} (fs.inotify.max_user_instances "
+                                     "may be too low)",
+                                     std::strerror(errno))};
     }
     uv_loop_init(&m_loop);
     m_loop.data = this;
@@ -61,17 +65,20 @@ class Watcher::Impl {
     uv_async_init(&m_loop, &m_async, &Impl::on_async);
     uv_timer_init(&m_loop, &m_rescan_timer);
     uv_timer_init(&m_loop, &m_periodic_timer);
-    for (auto* h : {reinterpret_cast<uv_handle_t*>(&m_poll), reinterpret_cast<uv_handle_t*>(&m_async),
-                    reinterpret_cast<uv_handle_t*>(&m_rescan_timer),
-                    reinterpret_cast<uv_handle_t*>(&m_periodic_timer)}) {
+    for (auto* h :
+         {reinterpret_cast<uv_handle_t*>(&m_poll), reinterpret_cast<uv_handle_t*>(&m_async),
+          reinterpret_cast<uv_handle_t*>(&m_rescan_timer),
+          reinterpret_cast<uv_handle_t*>(&m_periodic_timer)}) {
       h->data = this;
     }
 
     full_scan("startup");
     const std::uint64_t limit = read_max_user_watches();
     if (limit > 0 && m_dirs.size() * 10 > limit * 9) {
-      spdlog::warn("watching {} directories, close to fs.inotify.max_user_watches = {}; raise it with "
-                   "sysctl -w fs.inotify.max_user_watches={}", m_dirs.size(), limit, m_dirs.size() * 4);
+      spdlog::warn(
+          "watching {} directories, close to fs.inotify.max_user_watches = {}; raise it with "
+          "sysctl -w fs.inotify.max_user_watches={}",
+          m_dirs.size(), limit, m_dirs.size() * 4);
     }
     uv_poll_start(&m_poll, UV_READABLE, &Impl::on_poll);
     arm_periodic();
@@ -137,9 +144,10 @@ class Watcher::Impl {
       stopping = me.m_stopping;
     }
     if (stopping) {
-      for (auto* handle : {reinterpret_cast<uv_handle_t*>(&me.m_poll), reinterpret_cast<uv_handle_t*>(&me.m_async),
-                           reinterpret_cast<uv_handle_t*>(&me.m_rescan_timer),
-                           reinterpret_cast<uv_handle_t*>(&me.m_periodic_timer)}) {
+      for (auto* handle :
+           {reinterpret_cast<uv_handle_t*>(&me.m_poll), reinterpret_cast<uv_handle_t*>(&me.m_async),
+            reinterpret_cast<uv_handle_t*>(&me.m_rescan_timer),
+            reinterpret_cast<uv_handle_t*>(&me.m_periodic_timer)}) {
         if (!uv_is_closing(handle)) uv_close(handle, nullptr);
       }
       return;
@@ -168,8 +176,9 @@ class Watcher::Impl {
   void handle(const inotify_event& e, std::vector<Candidate>& out) {
     if (e.mask & IN_Q_OVERFLOW) {
       ++m_overflows;
-      spdlog::warn("inotify queue overflowed: events were lost, rescanning (raise "
-                   "fs.inotify.max_queued_events if this repeats)");
+      spdlog::warn(
+          "inotify queue overflowed: events were lost, rescanning (raise "
+          "fs.inotify.max_queued_events if this repeats)");
       m_rescan_reason = "overflow";
       return;
     }
@@ -197,15 +206,16 @@ class Watcher::Impl {
     }
     if (!(e.mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) return;
     if (!m_options.filter.accepts(path)) return;
-    out.push_back(Candidate{dir.root, path,
-                            (e.mask & IN_MOVED_TO) ? Origin::moved_in : Origin::closed_after_write});
+    out.push_back(Candidate{
+        dir.root, path, (e.mask & IN_MOVED_TO) ? Origin::moved_in : Origin::closed_after_write});
     if (out.size() >= k_sink_chunk) flush(out);
   }
 
   // Watch `path` (relative to the root), then list it: files become candidates, directories are
   // added the same way. Watching first means a file created meanwhile is seen one way or the other.
   void add_tree(std::size_t root, const std::string& path, std::vector<Candidate>& out) {
-    const std::filesystem::path full = path.empty() ? m_options.roots[root] : m_options.roots[root] / path;
+    const std::filesystem::path full =
+        path.empty() ? m_options.roots[root] : m_options.roots[root] / path;
     const int wd = ::inotify_add_watch(m_fd, full.c_str(), k_dir_mask);
     if (wd < 0) {
       if (errno == ENOENT || errno == ENOTDIR) return;  // gone already
@@ -219,7 +229,9 @@ class Watcher::Impl {
       m_watches = m_dirs.size();
     }
     std::error_code ec;
-    for (std::filesystem::directory_iterator it(full, std::filesystem::directory_options::skip_permission_denied, ec), end;
+    for (std::filesystem::directory_iterator
+             it(full, std::filesystem::directory_options::skip_permission_denied, ec),
+         end;
          !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       const std::string child = join(path, name);
@@ -239,7 +251,8 @@ class Watcher::Impl {
   void forget_subtree(std::size_t root, const std::string& path) {
     const std::string prefix = path + "/";
     for (auto it = m_dirs.begin(); it != m_dirs.end();) {
-      if (it->second.root == root && (it->second.path == path || it->second.path.starts_with(prefix))) {
+      if (it->second.root == root &&
+          (it->second.path == path || it->second.path.starts_with(prefix))) {
         ::inotify_rm_watch(m_fd, it->first);
         it = m_dirs.erase(it);
       } else {
@@ -260,9 +273,11 @@ class Watcher::Impl {
       found += out.size();
       flush(out);
     }
-    spdlog::info("full scan ({}): {} directories watched, {} candidate files, {:.0f} ms", reason,
-                 m_dirs.size(), found,
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    spdlog::info(
+        "full scan ({}): {} directories watched, {} candidate files, {:.0f} ms", reason,
+        m_dirs.size(), found,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
     m_last_rescan = std::chrono::steady_clock::now();
   }
 
@@ -273,21 +288,28 @@ class Watcher::Impl {
     if (now - m_last_rescan > 2 * k_backoff_max) m_backoff = k_backoff_min;
     const auto wait = m_backoff;
     m_backoff = std::min<std::chrono::milliseconds>(m_backoff * 2, k_backoff_max);
-    uv_timer_start(&m_rescan_timer, [](uv_timer_t* t) {
-      Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
-      me.full_scan(me.m_rescan_reason.empty() ? "retry" : me.m_rescan_reason);
-    }, static_cast<std::uint64_t>(wait.count()), 0);
+    uv_timer_start(
+        &m_rescan_timer,
+        [](uv_timer_t* t) {
+          Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
+          me.full_scan(me.m_rescan_reason.empty() ? "retry" : me.m_rescan_reason);
+        },
+        static_cast<std::uint64_t>(wait.count()), 0);
   }
 
   void arm_periodic() {
     if (m_options.rescan_interval.count() <= 0) return;
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
-    const auto ms = static_cast<std::uint64_t>(m_options.rescan_interval.count() * jitter(m_random));
-    uv_timer_start(&m_periodic_timer, [](uv_timer_t* t) {
-      Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
-      me.full_scan("periodic");
-      me.arm_periodic();
-    }, ms, 0);
+    const auto ms =
+        static_cast<std::uint64_t>(m_options.rescan_interval.count() * jitter(m_random));
+    uv_timer_start(
+        &m_periodic_timer,
+        [](uv_timer_t* t) {
+          Impl& me = self(reinterpret_cast<uv_handle_t*>(t));
+          me.full_scan("periodic");
+          me.arm_periodic();
+        },
+        ms, 0);
   }
 
   void flush(std::vector<Candidate>& out) {

@@ -1,6 +1,7 @@
 """Run the real `inferwatch serve` in a temp folder and observe it through its files and SQLite."""
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -10,7 +11,7 @@ from conftest import binary
 
 
 class Daemon:
-    def __init__(self, tmp_path, extra_config=""):
+    def __init__(self, tmp_path, extra_config="", server_config='[server]\nlisten = "127.0.0.1:0"\n'):
         self.dir = tmp_path
         self.share = tmp_path / "share"
         self.share.mkdir(exist_ok=True)
@@ -20,7 +21,7 @@ class Daemon:
         self.config.write_text(
             f'[watch]\npaths = ["{self.share}"]\nsettle_ms = 50\n'
             f'[database]\npath = "{self.db_path}"\n'
-            f'[log]\nlevel = "debug"\n' + extra_config)
+            f'[log]\nlevel = "debug"\n' + server_config + extra_config)
         self.proc = None
 
     def start(self, timeout=60):
@@ -29,7 +30,10 @@ class Daemon:
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if "ready:" in self.log_path.read_text():
+            ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", self.log_path.read_text())
+            if ready:
+                self.url = f"http://127.0.0.1:{ready.group(2)}"
+                self.port = int(ready.group(2))
                 return self
             assert self.proc.poll() is None, self.log_path.read_text()
             time.sleep(0.05)

@@ -72,7 +72,9 @@ TEST_CASE("infer::read_image_header formats") {
                  k_height);
   }
   SUBCASE("data after the end marker is ignored (e.g. a motion photo appended to a JPEG)") {
-    const std::string trailer = "\x00\x00\x00\x18" "ftypmp42 appended video bytes \xFF\xD8";
+    const std::string trailer =
+        "\x00\x00\x00\x18"
+        "ftypmp42 appended video bytes \xFF\xD8";
     check_header(encode(colour, ".jpg") + trailer, ImageFormat::jpeg, k_width, k_height);
     check_header(encode(colour, ".png") + trailer, ImageFormat::png, k_width, k_height);
   }

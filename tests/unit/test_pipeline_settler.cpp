@@ -39,7 +39,9 @@ TEST_CASE("pipeline::Settler::due") {
     CHECK(settler.due(t0 + 100ms, restat).size() == 1);
   }
   SUBCASE("a vanished file is dropped") {
-    const auto gone = [](const Settler::Key&) -> std::optional<FileVersion> { return std::nullopt; };
+    const auto gone = [](const Settler::Key&) -> std::optional<FileVersion> {
+      return std::nullopt;
+    };
     CHECK(settler.due(t0 + 100ms, gone).empty());
     CHECK(settler.size() == 0);
   }

@@ -6,10 +6,10 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fstream>
+#include <sstream>
 
 using inferwatch::results::remove_stale_temp_files;
 using inferwatch::results::SidecarWrite;
@@ -57,7 +57,8 @@ TEST_CASE("results::write_sidecars") {
     CHECK(results[1].ok());
   }
   SUBCASE("the temp name is hidden and recognisable") {
-    CHECK(temp_path_for("/srv/x/part.png.result.json") == "/srv/x/.part.png.result.json.inferwatch-tmp");
+    CHECK(temp_path_for("/srv/x/part.png.result.json") ==
+          "/srv/x/.part.png.result.json.inferwatch-tmp");
   }
 }
 

@@ -138,7 +138,8 @@ TEST_CASE("store::Database::commit") {
     db.reset();
     auto reopened = std::move(*Database::open(path));
     CHECK(reopened->pending_count() == 0);
-    CHECK(reopened->current_result("/srv/crops", "a.png") == R"({"id":)" + std::to_string(id) + "}");
+    CHECK(reopened->current_result("/srv/crops", "a.png") ==
+          R"({"id":)" + std::to_string(id) + "}");
     const auto state = reopened->file_state("/srv/crops", "a.png");
     REQUIRE(state);
     CHECK(state->done);

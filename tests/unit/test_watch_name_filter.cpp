@@ -26,9 +26,9 @@ TEST_CASE("watch::NameFilter::accepts") {
     CHECK_FALSE(filter.accepts("bob/part-preview.png"));
   }
   SUBCASE("junk is refused even when a glob matches") {
-    for (const char* name : {".part.png", "._part.png", "~$part.png", "part.png.tmp", "part.png~",
-                             "Thumbs.db", "desktop.ini", "part.png.result.json",
-                             "alice/.part.png.inferwatch-tmp"}) {
+    for (const char* name :
+         {".part.png", "._part.png", "~$part.png", "part.png.tmp", "part.png~", "Thumbs.db",
+          "desktop.ini", "part.png.result.json", "alice/.part.png.inferwatch-tmp"}) {
       INFO(name);
       const NameFilter everything({"*"}, {}, ".result.json");
       CHECK_FALSE(everything.accepts(name));

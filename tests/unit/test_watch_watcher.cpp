@@ -9,8 +9,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 using inferwatch::test::TempDir;

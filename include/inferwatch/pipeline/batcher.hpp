@@ -27,7 +27,9 @@ class Batcher {
   using Run = std::function<void(std::vector<Item>)>;
 
   Batcher(std::size_t max_batch, std::chrono::microseconds max_delay, Run run)
-      : m_max_batch(max_batch), m_max_delay(max_delay), m_run(std::move(run)),
+      : m_max_batch(max_batch),
+        m_max_delay(max_delay),
+        m_run(std::move(run)),
         m_thread([this] { loop(); }) {}
 
   ~Batcher() { stop(); }
@@ -35,7 +37,8 @@ class Batcher {
   void submit(Item item, Lane lane) {
     {
       std::lock_guard lock(m_mutex);
-      (lane == Lane::interactive ? m_interactive : m_backlog).push_back({std::move(item), Clock::now()});
+      (lane == Lane::interactive ? m_interactive : m_backlog)
+          .push_back({std::move(item), Clock::now()});
     }
     m_changed.notify_one();
   }
@@ -91,7 +94,8 @@ class Batcher {
       if (size() == 0) return;  // stopping and drained
       // Wait for a full batch or the oldest item's deadline, whichever comes first.
       while (!m_stopping && !m_held && size() < m_max_batch) {
-        if (m_changed.wait_until(lock, oldest_arrival() + m_max_delay) == std::cv_status::timeout) break;
+        if (m_changed.wait_until(lock, oldest_arrival() + m_max_delay) == std::cv_status::timeout)
+          break;
       }
       if (m_held) continue;
       std::vector<Item> batch;

@@ -29,13 +29,13 @@
 namespace inferwatch::pipeline {
 
 struct PipelineStats {
-  std::uint64_t detected = 0;   // candidates received
-  std::uint64_t ok = 0;         // results committed, by status
+  std::uint64_t detected = 0;  // candidates received
+  std::uint64_t ok = 0;        // results committed, by status
   std::uint64_t errors = 0;
-  std::uint64_t adopted = 0;    // results re-adopted from sidecars after a crash
-  std::int64_t pending = 0;     // backlog in the database
-  std::int64_t in_flight = 0;   // being decoded, batched or written
-  std::int64_t settling = 0;    // scan-found files waiting to be stable
+  std::uint64_t adopted = 0;   // results re-adopted from sidecars after a crash
+  std::int64_t pending = 0;    // backlog in the database
+  std::int64_t in_flight = 0;  // being decoded, batched or written
+  std::int64_t settling = 0;   // scan-found files waiting to be stable
 };
 
 class Pipeline {

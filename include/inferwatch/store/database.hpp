@@ -38,8 +38,8 @@ struct FileSighting {
 struct FileState {
   std::int64_t file_id = 0;
   FileVersion version;
-  bool done = false;              // the recorded version has its result
-  std::int64_t result_id = 0;     // current result, 0 if none
+  bool done = false;           // the recorded version has its result
+  std::int64_t result_id = 0;  // current result, 0 if none
 };
 
 class Database {

@@ -9,14 +9,14 @@ namespace inferwatch::store {
 
 // A result row as committed: the §5 JSON plus the columns that queries filter on.
 struct StoredResult {
-  std::int64_t id = 0;          // from Database::reserve_ids
+  std::int64_t id = 0;  // from Database::reserve_ids
   std::int64_t file_id = 0;
   std::int64_t generation = 0;  // of the job it answers
   std::string root;
   std::string path;
   FileVersion version;
-  std::string status;           // "ok" or "error"
-  std::string error_code;       // empty when ok
+  std::string status;      // "ok" or "error"
+  std::string error_code;  // empty when ok
   std::string model_version;
   std::string created_at;
   std::string json;

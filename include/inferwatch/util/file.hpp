@@ -23,8 +23,8 @@ struct FileStat {
 
 // Read all of `path`; files larger than `max_bytes` are refused before reading. When `stat` is
 // given, it receives the file's identity and version as of the open.
-Result<std::string> read_file(const std::filesystem::path& path,
-                              std::int64_t max_bytes = INT64_MAX, FileStat* stat = nullptr);
+Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes = INT64_MAX,
+                              FileStat* stat = nullptr);
 
 // The identity and version of `path` (lstat: a symlink is not followed). Errors as read_file.
 Result<FileStat> stat_file(const std::filesystem::path& path);

@@ -1,0 +1,31 @@
+#pragma once
+
+// The REST endpoints of SPEC §6 that read state: health, readiness, results, model, status.
+
+#include <inferwatch/infer/model_info.hpp>
+#include <inferwatch/server/router.hpp>
+#include <inferwatch/store/reader.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace inferwatch::server {
+
+struct ApiContext {
+  store::Reader& reader;
+  const infer::ModelInfo& model;
+  std::string version;  // "0.1.0 (abc1234)"
+  std::vector<std::filesystem::path> roots;
+  std::function<std::int64_t()> in_flight;              // files decoding, batching or writing
+  std::function<std::vector<std::string>()> not_ready;  // reasons; empty when ready
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+// Register the endpoints; `context` must outlive the router.
+void add_api_routes(Router& router, const ApiContext& context);
+
+}  // namespace inferwatch::server

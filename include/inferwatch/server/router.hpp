@@ -1,0 +1,42 @@
+#pragma once
+
+// Maps method + path to handlers, enforces the bearer token, and turns every failure into a
+// SPEC §6 JSON error. Thread-safe once built: handle() is const and routes are not changed after
+// the server starts.
+
+#include <inferwatch/server/http_message.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace inferwatch::server {
+
+enum class Access { open, token };
+
+class Router {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+
+  // `token` empty: no authentication anywhere.
+  explicit Router(std::string token = {}) : m_token(std::move(token)) {}
+
+  // `pattern` is a path whose segments may be "{name}" placeholders (filled into Request::params).
+  void add(std::string method, std::string pattern, Handler handler, Access access = Access::token);
+
+  // 404 for an unknown path, 405 for a known path with another method, 401 without the token,
+  // 500 (logged) when a handler throws.
+  Response handle(Request request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+    Access access;
+  };
+  std::string m_token;
+  std::vector<Route> m_routes;
+};
+
+}  // namespace inferwatch::server

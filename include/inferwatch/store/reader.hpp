@@ -1,0 +1,64 @@
+#pragma once
+
+// Read-only queries for the API, on their own SQLite connection (WAL lets them run beside the
+// writer). Thread-safe: calls are serialized on an internal mutex (each is a short indexed query).
+
+#include <inferwatch/util/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace inferwatch::store {
+
+struct ResultQuery {
+  std::int64_t after = 0;  // ids greater than this
+  std::int64_t limit = 100;
+  std::string path_prefix;  // "" for all
+  std::string status;       // "", "ok" or "error"
+};
+
+struct StoredJson {
+  std::int64_t id = 0;
+  std::string path;
+  std::string json;
+};
+
+struct Counts {
+  std::int64_t files = 0;
+  std::int64_t pending = 0;
+  std::int64_t results_ok = 0;
+  std::int64_t results_error = 0;
+  std::int64_t max_id = 0;
+};
+
+class Reader {
+ public:
+  // Open `path` read-only. Error: `database_unusable`.
+  static util::Result<std::unique_ptr<Reader>> open(const std::filesystem::path& path);
+  ~Reader();
+
+  // Results with id > query.after, oldest first, at most query.limit.
+  std::vector<StoredJson> results(const ResultQuery& query);
+  std::optional<StoredJson> result(std::int64_t id);
+  // The current result of the file at `path` (relative to its root), in any root.
+  std::optional<StoredJson> latest(const std::string& path);
+  Counts counts();
+  // True when a trivial query succeeds (for readiness).
+  bool healthy();
+
+ private:
+  explicit Reader(std::unique_ptr<SQLite::Database> db);
+  std::mutex m_mutex;
+  std::unique_ptr<SQLite::Database> m_db;  // guarded by m_mutex
+};
+
+}  // namespace inferwatch::store

@@ -1,0 +1,142 @@
+#include <inferwatch/server/api.hpp>
+
+#include <inferwatch/util/json_text.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <optional>
+
+namespace inferwatch::server {
+namespace {
+
+constexpr std::int64_t k_default_limit = 100;
+constexpr std::int64_t k_max_limit = 1000;
+
+// A non-negative integer query parameter, or a 400 naming it.
+std::optional<Response> read_int(const Request& r, const std::string& key, std::int64_t& out) {
+  const auto it = r.query.find(key);
+  if (it == r.query.end()) return std::nullopt;
+  const std::string& text = it->second;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) {
+    return error_response(400, "invalid_parameter",
+                          fmt::format("{} must be a non-negative integer, got \"{}\"", key, text));
+  }
+  out = value;
+  return std::nullopt;
+}
+
+std::string query_or(const Request& r, const std::string& key, std::string fallback = {}) {
+  const auto it = r.query.find(key);
+  return it == r.query.end() ? fallback : it->second;
+}
+
+Response list_results(const ApiContext& c, const Request& r) {
+  store::ResultQuery q;
+  q.limit = k_default_limit;
+  if (auto bad = read_int(r, "after", q.after)) return *bad;
+  if (auto bad = read_int(r, "limit", q.limit)) return *bad;
+  if (q.limit == 0) return error_response(400, "invalid_parameter", "limit must be at least 1");
+  q.limit = std::min(q.limit, k_max_limit);
+  q.path_prefix = query_or(r, "path_prefix");
+  q.status = query_or(r, "status");
+  if (!q.status.empty() && q.status != "ok" && q.status != "error") {
+    return error_response(400, "invalid_parameter",
+                          fmt::format("status must be ok or error, got \"{}\"", q.status));
+  }
+  const auto rows = c.reader.results(q);
+  // The stored JSON is already serialized: splice it rather than parse it again.
+  std::string body = "{\"results\":[";
+  for (std::size_t i = 0; i < rows.size(); ++i) body += (i ? "," : "") + rows[i].json;
+  const std::int64_t next = rows.empty() ? q.after : rows.back().id;
+  body += fmt::format("],\"next_after\":{}}}", next);
+  return json_response(std::move(body));
+}
+
+Response one_result(const ApiContext& c, const Request& r) {
+  const std::string& text = r.params.at("id");
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return error_response(400, "invalid_parameter",
+                          fmt::format("result id must be an integer, got \"{}\"", text));
+  }
+  const auto row = c.reader.result(id);
+  if (!row) return error_response(404, "not_found", fmt::format("no result {}", id));
+  return json_response(row->json);
+}
+
+Response latest_result(const ApiContext& c, const Request& r) {
+  const std::string path = query_or(r, "path");
+  if (path.empty())
+    return error_response(400, "invalid_parameter",
+                          "path is required, e.g. ?path=alice/part-17.png");
+  const auto row = c.reader.latest(path);
+  if (!row) return error_response(404, "not_found", fmt::format("no result for {}", path));
+  return json_response(row->json);
+}
+
+Response model_info(const ApiContext& c) {
+  const auto& m = c.model;
+  boost::json::array labels(m.labels.begin(), m.labels.end());
+  boost::json::object o{
+      {"name", m.name},
+      {"version", m.version},
+      {"sha256", m.sha256},
+      {"source", m.source},
+      {"device", m.device},
+      {"precision", m.precision},
+      {"labels", labels},
+      {"input", {{"channels", m.channels}, {"height", m.height}, {"width", m.width}}},
+      {"max_batch_size", m.max_batch_size},
+      {"threads", m.threads},
+      {"optimized", m.optimized}};
+  return json_response(util::to_json_text(o));
+}
+
+Response status(const ApiContext& c) {
+  const auto counts = c.reader.counts();
+  boost::json::array roots;
+  for (const auto& root : c.roots) roots.push_back(boost::json::string(root.string()));
+  const auto uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
+  boost::json::object o{
+      {"version", c.version},
+      {"uptime_s", std::round(uptime * 10) / 10},
+      {"watch_roots", roots},
+      {"model", c.model.version},
+      {"queue", {{"pending", counts.pending}, {"in_flight", c.in_flight()}}},
+      {"files", counts.files},
+      {"results",
+       {{"ok", counts.results_ok}, {"error", counts.results_error}, {"last_id", counts.max_id}}}};
+  return json_response(util::to_json_text(o));
+}
+
+}  // namespace
+
+void add_api_routes(Router& router, const ApiContext& c) {
+  router.add(
+      "GET", "/healthz", [](const Request&) { return json_response(R"({"status":"ok"})"); },
+      Access::open);
+  router.add(
+      "GET", "/readyz",
+      [&c](const Request&) {
+        auto reasons = c.not_ready();
+        if (!c.reader.healthy()) reasons.push_back("database is not readable");
+        boost::json::array list(reasons.begin(), reasons.end());
+        return json_response(
+            util::to_json_text(boost::json::object{{"ready", reasons.empty()}, {"reasons", list}}),
+            reasons.empty() ? 200 : 503);
+      },
+      Access::open);
+  router.add("GET", "/v1/results", [&c](const Request& r) { return list_results(c, r); });
+  router.add("GET", "/v1/results/latest", [&c](const Request& r) { return latest_result(c, r); });
+  router.add("GET", "/v1/results/{id}", [&c](const Request& r) { return one_result(c, r); });
+  router.add("GET", "/v1/model", [&c](const Request&) { return model_info(c); });
+  router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
+}
+
+}  // namespace inferwatch::server

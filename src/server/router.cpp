@@ -1,0 +1,88 @@
+#include <inferwatch/server/router.hpp>
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+namespace inferwatch::server {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const std::size_t end = path.find('/', start);
+    out.emplace_back(
+        path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+// Compare without leaking, through timing, how much of the token was right.
+bool token_matches(const std::string& expected, const std::string& given) {
+  if (given.size() != expected.size()) return false;
+  return CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+Response error_response(unsigned status, std::string_view code, std::string_view message) {
+  boost::json::object error{{"code", code}, {"message", message}};
+  return json_response(boost::json::serialize(boost::json::object{{"error", std::move(error)}}),
+                       status);
+}
+
+Response json_response(std::string body, unsigned status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler, Access access) {
+  m_routes.push_back(Route{std::move(method), split_path(pattern), std::move(handler), access});
+}
+
+Response Router::handle(Request request) const {
+  const auto segments = split_path(request.path);
+  bool path_known = false;
+  for (const auto& route : m_routes) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      const std::string& want = route.segments[i];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        params[want.substr(1, want.size() - 2)] = segments[i];
+      } else {
+        match = want == segments[i];
+      }
+    }
+    if (!match) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    if (route.access == Access::token && !m_token.empty() &&
+        !token_matches(m_token, request.bearer_token)) {
+      Response r = error_response(401, "unauthorized", "a valid bearer token is required");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    request.params = std::move(params);
+    try {
+      return route.handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", request.method, request.path, e.what());
+      return error_response(500, "internal_error",
+                            "the request failed inside the server; see the log");
+    }
+  }
+  if (path_known)
+    return error_response(405, "method_not_allowed",
+                          fmt::format("{} is not allowed here", request.method));
+  return error_response(404, "not_found", fmt::format("no endpoint {}", request.path));
+}
+
+}  // namespace inferwatch::server
