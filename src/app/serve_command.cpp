@@ -70,11 +70,14 @@ int serve_command(const config::Config& config) {
     return 2;
   }
 
-  pipeline::Pipeline pipeline(config, parts->roots, *parts->database, *parts->model);
+  metrics::Metrics metrics;
+  const auto& model = parts->model->info();
+  metrics.model_loaded(model.name, model.version, model.device);
+  pipeline::Pipeline pipeline(config, parts->roots, *parts->database, *parts->model, {}, &metrics);
   pipeline.start();
 
   std::atomic<bool> watching{false};
-  server::Router router(*token);
+  server::Router router(*token, &metrics);
   const server::ApiContext api{**reader,
                                parts->model->info(),
                                fmt::format("{} ({})", version(), git_revision()),
@@ -84,7 +87,8 @@ int serve_command(const config::Config& config) {
                                  std::vector<std::string> reasons;
                                  if (!watching) reasons.emplace_back("watcher is not running");
                                  return reasons;
-                               }};
+                               },
+                               metrics};
   server::add_api_routes(router, api);
   server::HttpServerOptions http;
   http.host = listen->host;
@@ -107,6 +111,7 @@ int serve_command(const config::Config& config) {
   options.filter =
       watch::NameFilter(config.watch.include, config.watch.exclude, config.results.sidecar_suffix);
   options.rescan_interval = std::chrono::seconds(config.watch.rescan_interval_s);
+  options.metrics = &metrics;
   watch::Watcher watcher(options,
                          [&](std::vector<watch::Candidate> c) { pipeline.add(std::move(c)); });
   if (auto started = watcher.start(); !started) {

@@ -49,12 +49,13 @@ using ItemPtr = std::unique_ptr<WorkItem>;
 class Pipeline::Impl {
  public:
   Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Database& db,
-       infer::Model& model, Listener listener)
+       infer::Model& model, Listener listener, metrics::Metrics* metrics)
       : m_config(config),
         m_roots(std::move(roots)),
         m_db(db),
         m_model(model),
         m_listener(std::move(listener)),
+        m_metrics(metrics),
         m_preprocessor(config.preprocess),
         m_postprocessor(config.postprocess, model.info().labels),
         m_builder(model.info(), m_postprocessor, config.postprocess.mode),
@@ -168,6 +169,7 @@ class Pipeline::Impl {
       }
     }
     m_db.record(sightings);
+    if (m_metrics) m_metrics->file_detected(candidates.size());
     std::lock_guard lock(m_mutex);
     m_detected += candidates.size();
   }
@@ -180,8 +182,11 @@ class Pipeline::Impl {
           return *st;
         });
     std::vector<store::FileSighting> sightings;
-    for (const auto& [key, version] : ready)
-      sightings.push_back({m_root_names[key.first], key.second, version});
+    for (const auto& r : ready) {
+      sightings.push_back({m_root_names[r.key.first], r.key.second, r.version});
+      if (m_metrics)
+        m_metrics->stage(metrics::Stage::settle, std::chrono::duration<double>(r.waited).count());
+    }
     m_db.record(sightings);
   }
 
@@ -281,6 +286,7 @@ class Pipeline::Impl {
       rows.push_back(std::move(row));
       paths.push_back(item->file.string());
     }
+    const auto write_started = Clock::now();
     const auto written = results::write_sidecars(sidecars);
     for (std::size_t i = 0; i < written.size(); ++i) {
       if (written[i].ok()) continue;
@@ -298,9 +304,20 @@ class Pipeline::Impl {
     }
     m_db.record(changed);
     m_db.commit(rows);
+    const auto committed = Clock::now();
+    if (m_metrics && !rows.empty()) {
+      m_metrics->stage(metrics::Stage::write,
+                       std::chrono::duration<double>(committed - write_started).count());
+      for (const auto& item : done) {
+        if (item->record || item->adopted) {
+          m_metrics->end_to_end(std::chrono::duration<double>(committed - item->fed).count());
+        }
+      }
+    }
     std::uint64_t ok = 0, errors = 0;
     for (const auto& row : rows) {
       (row.status == "ok" ? ok : errors) += 1;
+      if (m_metrics) m_metrics->result_stored(row.status == "ok");
       spdlog::debug("result {} for {}/{}: {}", row.id, row.root, row.path, row.status);
       if (m_listener) m_listener(row.id, row.path, row.json);
     }
@@ -327,6 +344,7 @@ class Pipeline::Impl {
     std::lock_guard lock(m_mutex);
     m_pending = pending;
     m_settling = static_cast<std::int64_t>(m_settler.size());
+    if (m_metrics) m_metrics->queue_depth(m_pending, m_in_flight, m_settling);
     m_adopted = m_adopted_local;
   }
 
@@ -351,6 +369,11 @@ class Pipeline::Impl {
     }
     if (adopt(*item, *bytes)) return finish(std::move(item));
     item->prepared = infer::prepare_input(*bytes, m_preprocessor);
+    if (m_metrics) {
+      m_metrics->stage(metrics::Stage::queue,
+                       util::ms_between(item->fed, item->decode_started) / 1000.0);
+      m_metrics->stage(metrics::Stage::decode, item->prepared.decode_ms / 1000.0);
+    }
     if (!item->prepared.input) {
       item->record = m_builder.failed(item->job.path, &item->prepared, item->prepared.input.error(),
                                       timings(*item, 0));
@@ -442,6 +465,10 @@ class Pipeline::Impl {
     const auto started = Clock::now();
     auto outputs = m_model.forward(inputs);
     const double infer_ms = util::ms_between(started, Clock::now());
+    if (m_metrics) {
+      m_metrics->batch_formed(batch.size());
+      m_metrics->stage(metrics::Stage::infer, infer_ms / 1000.0);
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       WorkItem& item = *batch[i];
       item.record = outputs ? m_builder.finished(item.job.path, item.prepared,
@@ -458,6 +485,7 @@ class Pipeline::Impl {
   store::Database& m_db;
   infer::Model& m_model;
   Listener m_listener;
+  metrics::Metrics* m_metrics;
   const infer::Preprocessor m_preprocessor;
   const infer::Postprocessor m_postprocessor;
   const results::RecordBuilder m_builder;
@@ -492,9 +520,10 @@ class Pipeline::Impl {
 };
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-                   store::Database& database, infer::Model& model, Listener listener)
-    : m_impl(
-          std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener))) {}
+                   store::Database& database, infer::Model& model, Listener listener,
+                   metrics::Metrics* metrics)
+    : m_impl(std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener),
+                                    metrics)) {}
 Pipeline::~Pipeline() = default;
 void Pipeline::start() { m_impl->start(); }
 void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::move(candidates)); }

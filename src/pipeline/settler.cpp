@@ -3,13 +3,15 @@
 namespace inferwatch::pipeline {
 
 void Settler::hold(Key key, store::FileVersion version, Clock::time_point now) {
-  auto [it, inserted] = m_held.try_emplace(std::move(key), Held{version, now});
-  if (!inserted && !(it->second.version == version)) it->second = Held{version, now};
+  auto [it, inserted] = m_held.try_emplace(std::move(key), Held{version, now, now});
+  if (!inserted && !(it->second.version == version)) {
+    it->second.version = version;
+    it->second.since = now;
+  }
 }
 
-std::vector<std::pair<Settler::Key, store::FileVersion>> Settler::due(Clock::time_point now,
-                                                                      const Restat& restat) {
-  std::vector<std::pair<Key, store::FileVersion>> out;
+std::vector<Settler::Ready> Settler::due(Clock::time_point now, const Restat& restat) {
+  std::vector<Ready> out;
   for (auto it = m_held.begin(); it != m_held.end();) {
     if (now - it->second.since < m_settle) {
       ++it;
@@ -19,10 +21,11 @@ std::vector<std::pair<Settler::Key, store::FileVersion>> Settler::due(Clock::tim
     if (!current) {
       it = m_held.erase(it);
     } else if (*current == it->second.version) {
-      out.emplace_back(it->first, *current);
+      out.push_back(Ready{it->first, *current, now - it->second.first_held});
       it = m_held.erase(it);
     } else {
-      it->second = Held{*current, now};
+      it->second.version = *current;
+      it->second.since = now;
       ++it;
     }
   }

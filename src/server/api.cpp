@@ -135,6 +135,11 @@ void add_api_routes(Router& router, const ApiContext& c) {
   router.add("GET", "/v1/results", [&c](const Request& r) { return list_results(c, r); });
   router.add("GET", "/v1/results/latest", [&c](const Request& r) { return latest_result(c, r); });
   router.add("GET", "/v1/results/{id}", [&c](const Request& r) { return one_result(c, r); });
+  router.add("GET", "/metrics", [&c](const Request&) {
+    Response r = json_response(c.metrics.scrape());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  });
   router.add("GET", "/v1/model", [&c](const Request&) { return model_info(c); });
   router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
 }

@@ -43,10 +43,19 @@ Response json_response(std::string body, unsigned status) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, Access access) {
-  m_routes.push_back(Route{std::move(method), split_path(pattern), std::move(handler), access});
+  auto segments = split_path(pattern);
+  m_routes.push_back(Route{std::move(pattern), std::move(method), std::move(segments),
+                           std::move(handler), access});
 }
 
 Response Router::handle(Request request) const {
+  std::string route = "unmatched";  // a label from a closed set: patterns, never raw paths
+  Response response = dispatch(request, route);
+  if (m_metrics) m_metrics->http_request(route, response.status);
+  return response;
+}
+
+Response Router::dispatch(Request& request, std::string& route_label) const {
   const auto segments = split_path(request.path);
   bool path_known = false;
   for (const auto& route : m_routes) {
@@ -63,6 +72,7 @@ Response Router::handle(Request request) const {
     }
     if (!match) continue;
     path_known = true;
+    route_label = route.pattern;
     if (route.method != request.method) continue;
     if (route.access == Access::token && !m_token.empty() &&
         !token_matches(m_token, request.bearer_token)) {

@@ -176,6 +176,7 @@ class Watcher::Impl {
   void handle(const inotify_event& e, std::vector<Candidate>& out) {
     if (e.mask & IN_Q_OVERFLOW) {
       ++m_overflows;
+      if (m_options.metrics) m_options.metrics->inotify_overflow();
       spdlog::warn(
           "inotify queue overflowed: events were lost, rescanning (raise "
           "fs.inotify.max_queued_events if this repeats)");
@@ -264,6 +265,7 @@ class Watcher::Impl {
 
   void full_scan(const std::string& reason) {
     ++m_rescans;
+    if (m_options.metrics) m_options.metrics->rescan(reason);
     m_rescan_reason.clear();
     const auto started = std::chrono::steady_clock::now();
     std::vector<Candidate> out;

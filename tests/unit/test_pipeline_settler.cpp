@@ -24,15 +24,18 @@ TEST_CASE("pipeline::Settler::due") {
   SUBCASE("an unchanged file goes after the settle time") {
     const auto ready = settler.due(t0 + 100ms, restat);
     REQUIRE(ready.size() == 1);
-    CHECK(ready[0].first == key);
-    CHECK(ready[0].second == on_disk);
+    CHECK(ready[0].key == key);
+    CHECK(ready[0].version == on_disk);
+    CHECK(ready[0].waited == 100ms);
     CHECK(settler.size() == 0);
   }
   SUBCASE("a file still growing is held again from the time it was seen changed") {
     on_disk.size = 20;
     CHECK(settler.due(t0 + 150ms, restat).empty());
     CHECK(settler.next_due() == t0 + 250ms);
-    CHECK(settler.due(t0 + 250ms, restat).size() == 1);
+    const auto ready = settler.due(t0 + 250ms, restat);
+    REQUIRE(ready.size() == 1);
+    CHECK(ready[0].waited == 250ms);
   }
   SUBCASE("seeing the same version again does not restart the clock") {
     settler.hold(key, on_disk, t0 + 90ms);

@@ -15,6 +15,7 @@
 
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/infer/model.hpp>
+#include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/results/record.hpp>
 #include <inferwatch/store/database.hpp>
 #include <inferwatch/watch/candidate.hpp>
@@ -44,9 +45,10 @@ class Pipeline {
   using Listener =
       std::function<void(std::int64_t id, const std::string& path, const std::string& json)>;
 
-  // `database` and `model` must outlive the pipeline.
+  // `database`, `model` and `metrics` (optional) must outlive the pipeline.
   Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-           store::Database& database, infer::Model& model, Listener listener = {});
+           store::Database& database, infer::Model& model, Listener listener = {},
+           metrics::Metrics* metrics = nullptr);
   ~Pipeline();
 
   void start();

@@ -29,9 +29,15 @@ class Settler {
   // Start (or restart) the stability clock for `key` at `version`.
   void hold(Key key, store::FileVersion version, Clock::time_point now);
 
+  struct Ready {
+    Key key;
+    store::FileVersion version;
+    Clock::duration waited;  // since first held (restarts included)
+  };
+
   // Files whose version is unchanged since they were held at least the settle time ago.
   // Changed files are held again from now; vanished ones are dropped.
-  std::vector<std::pair<Key, store::FileVersion>> due(Clock::time_point now, const Restat& restat);
+  std::vector<Ready> due(Clock::time_point now, const Restat& restat);
 
   // When the next held file is due, if any.
   std::optional<Clock::time_point> next_due() const;
@@ -40,7 +46,8 @@ class Settler {
  private:
   struct Held {
     store::FileVersion version;
-    Clock::time_point since;
+    Clock::time_point since;       // when this version was first seen
+    Clock::time_point first_held;  // when the file was first held
   };
   std::chrono::milliseconds m_settle;
   std::map<Key, Held> m_held;

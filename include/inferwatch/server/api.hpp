@@ -3,6 +3,7 @@
 // The REST endpoints of SPEC §6 that read state: health, readiness, results, model, status.
 
 #include <inferwatch/infer/model_info.hpp>
+#include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/server/router.hpp>
 #include <inferwatch/store/reader.hpp>
 
@@ -22,6 +23,7 @@ struct ApiContext {
   std::vector<std::filesystem::path> roots;
   std::function<std::int64_t()> in_flight;              // files decoding, batching or writing
   std::function<std::vector<std::string>()> not_ready;  // reasons; empty when ready
+  metrics::Metrics& metrics;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -4,6 +4,7 @@
 // SPEC §6 JSON error. Thread-safe once built: handle() is const and routes are not changed after
 // the server starts.
 
+#include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/server/http_message.hpp>
 
 #include <functional>
@@ -18,8 +19,9 @@ class Router {
  public:
   using Handler = std::function<Response(const Request&)>;
 
-  // `token` empty: no authentication anywhere.
-  explicit Router(std::string token = {}) : m_token(std::move(token)) {}
+  // `token` empty: no authentication anywhere. `metrics` (optional) counts requests by route.
+  explicit Router(std::string token = {}, metrics::Metrics* metrics = nullptr)
+      : m_token(std::move(token)), m_metrics(metrics) {}
 
   // `pattern` is a path whose segments may be "{name}" placeholders (filled into Request::params).
   void add(std::string method, std::string pattern, Handler handler, Access access = Access::token);
@@ -29,13 +31,17 @@ class Router {
   Response handle(Request request) const;
 
  private:
+  Response dispatch(Request& request, std::string& route_label) const;
+
   struct Route {
+    std::string pattern;
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
     Access access;
   };
   std::string m_token;
+  metrics::Metrics* m_metrics;
   std::vector<Route> m_routes;
 };
 

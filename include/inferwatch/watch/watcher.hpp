@@ -14,6 +14,7 @@
 // Threading: start()/stop()/request_rescan()/stats() may be called from any thread; the sink
 // runs on the watcher thread and must hand work on quickly.
 
+#include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/util/result.hpp>
 #include <inferwatch/watch/candidate.hpp>
 #include <inferwatch/watch/name_filter.hpp>
@@ -33,6 +34,7 @@ struct WatcherOptions {
   bool recursive = true;
   NameFilter filter{{"*"}, {}, ".result.json"};
   std::chrono::milliseconds rescan_interval{0};  // 0: no periodic rescans
+  metrics::Metrics* metrics = nullptr;           // optional: overflows and rescans
 };
 
 struct WatcherStats {

@@ -1,0 +1,56 @@
+#pragma once
+
+// Every metric of SPEC §7, in one prometheus-cpp registry, served as text on /metrics by our own
+// HTTP server. Names use the inferwatch_ prefix and base units; labels come only from small
+// closed sets (no paths, no ids). Thread-safe: prometheus-cpp metrics are atomic.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace inferwatch::metrics {
+
+enum class Stage { settle, queue, decode, infer, write };
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+
+  void file_detected(std::uint64_t n = 1);
+  void result_stored(bool ok);
+  void batch_formed(std::size_t size);
+  void stage(Stage stage, double seconds);
+  // From a file's detection (or being taken from the backlog) to its result being committed.
+  void end_to_end(double seconds);
+  void inotify_overflow();
+  // `reason`: startup, periodic, overflow, unknown_watch, watch_failed, retry, requested.
+  void rescan(std::string_view reason);
+  void http_request(std::string_view route, unsigned status);
+  void websocket_clients(std::int64_t n);
+  void websocket_disconnect(std::string_view reason);
+  void queue_depth(std::int64_t pending, std::int64_t in_flight, std::int64_t settling);
+  void model_loaded(const std::string& name, const std::string& version, const std::string& device);
+  void model_reload(bool ok);
+
+  // The Prometheus text exposition (format 0.0.4), process_* metrics included.
+  std::string scrape() const;
+
+ private:
+  struct Families;
+  std::shared_ptr<prometheus::Registry> m_registry;
+  std::unique_ptr<Families> m_f;
+};
+
+}  // namespace inferwatch::metrics
