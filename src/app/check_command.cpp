@@ -1,10 +1,9 @@
 #include <inferwatch/app/check_command.hpp>
 
+#include <inferwatch/app/server_access.hpp>
 #include <inferwatch/config/printer.hpp>
 #include <inferwatch/infer/torch_model.hpp>
 #include <inferwatch/store/probe.hpp>
-#include <inferwatch/util/file.hpp>
-#include <inferwatch/util/host_port.hpp>
 
 #include <fmt/format.h>
 
@@ -13,10 +12,6 @@
 
 namespace inferwatch::app {
 namespace {
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
 
 // Problems outside the config's own values: files, directories, the network address.
 void check_environment(const config::Config& c, std::vector<std::string>& problems) {
@@ -33,21 +28,9 @@ void check_environment(const config::Config& c, std::vector<std::string>& proble
   if (auto db = store::probe_database(c.database.path); !db) {
     problems.push_back(fmt::format("database.path: {}", db.error().message));
   }
-  if (!c.server.token_file.empty()) {
-    auto token = util::read_file(c.server.token_file, 4096);
-    if (!token)
-      problems.push_back(fmt::format("server.token_file: {}", token.error().message));
-    else if (token->find_first_not_of(" \t\r\n") == std::string::npos)
-      problems.push_back(
-          fmt::format("server.token_file: {} is empty", c.server.token_file.string()));
-  }
-  if (const auto hp = util::parse_host_port(c.server.listen);
-      hp && !is_loopback(hp->host) && c.server.token_file.empty()) {
-    problems.push_back(
-        fmt::format("server.listen: {} is not a loopback address and no server.token_file is set; "
-                    "set a token or listen on 127.0.0.1",
-                    c.server.listen));
-  }
+  if (auto token = read_token(c.server); !token) problems.push_back(token.error().message);
+  if (auto exposure = check_exposure(c.server); !exposure)
+    problems.push_back(exposure.error().message);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include <inferwatch/app/serve_command.hpp>
 
 #include <inferwatch/app/daemon_parts.hpp>
+#include <inferwatch/app/server_access.hpp>
 #include <inferwatch/app/version.hpp>
 #include <inferwatch/pipeline/pipeline.hpp>
 #include <inferwatch/server/api.hpp>
 #include <inferwatch/server/http_server.hpp>
-#include <inferwatch/util/file.hpp>
 #include <inferwatch/util/host_port.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
@@ -17,25 +17,6 @@
 #include <csignal>
 
 namespace inferwatch::app {
-namespace {
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-// The bearer token from server.token_file ("" when none is configured).
-util::Result<std::string> read_token(const config::Server& server) {
-  if (server.token_file.empty()) return std::string();
-  auto text = util::read_file(server.token_file, 4096);
-  if (!text) return text.error();
-  std::string token = *text;
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty())
-    return util::Error{"startup_failed", fmt::format("{} is empty", server.token_file.string())};
-  return token;
-}
-
-}  // namespace
 
 int serve_command(const config::Config& config) {
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
@@ -44,24 +25,20 @@ int serve_command(const config::Config& config) {
   for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto parts = open_daemon_parts(config, config.watch.paths);
-  if (!parts) {
-    spdlog::critical("cannot start: {}", parts.error().message);
+  // Refuse an unsafe or broken server setup before the costly model warm-up.
+  const auto listen = util::parse_host_port(config.server.listen);
+  auto token = read_token(config.server);
+  const auto exposure = check_exposure(config.server);
+  if (!listen || !token || !exposure) {
+    spdlog::critical("cannot start: {}", !listen  ? listen.error().message
+                                         : !token ? token.error().message
+                                                  : exposure.error().message);
     return 2;
   }
 
-  const auto listen = util::parse_host_port(config.server.listen);
-  auto token = read_token(config.server);
-  if (!listen || !token) {
-    spdlog::critical("cannot start: server: {}",
-                     (!listen ? listen.error() : token.error()).message);
-    return 2;
-  }
-  if (!is_loopback(listen->host) && token->empty()) {
-    spdlog::critical(
-        "cannot start: server.listen = {} is not a loopback address and no server.token_file is "
-        "set; set a token or listen on 127.0.0.1",
-        config.server.listen);
+  auto parts = open_daemon_parts(config, config.watch.paths);
+  if (!parts) {
+    spdlog::critical("cannot start: {}", parts.error().message);
     return 2;
   }
   auto reader = store::Reader::open(config.database.path);

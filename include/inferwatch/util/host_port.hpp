@@ -16,4 +16,7 @@ struct HostPort {
 // Parse "HOST:PORT", "[V6]:PORT"; port 0 asks the OS for a free port.
 Result<HostPort> parse_host_port(std::string_view text);
 
+// True for "localhost", "::1" and 127.0.0.0/8.
+bool is_loopback(std::string_view host);
+
 }  // namespace inferwatch::util
