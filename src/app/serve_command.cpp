@@ -50,7 +50,13 @@ int serve_command(const config::Config& config) {
   metrics::Metrics metrics;
   const auto& model = parts->model->info();
   metrics.model_loaded(model.name, model.version, model.device);
-  pipeline::Pipeline pipeline(config, parts->roots, *parts->database, *parts->model, {}, &metrics);
+  server::Broadcaster broadcaster;
+  pipeline::Pipeline pipeline(
+      config, parts->roots, *parts->database, *parts->model,
+      [&](std::int64_t id, const std::string& path, const std::string& json) {
+        broadcaster.publish(id, path, json);
+      },
+      &metrics);
   pipeline.start();
 
   std::atomic<bool> watching{false};
@@ -75,7 +81,15 @@ int serve_command(const config::Config& config) {
   http.max_header_bytes = static_cast<std::uint32_t>(config.server.max_header_bytes);
   http.max_connections = config.server.max_connections;
   http.idle_timeout = std::chrono::seconds(config.server.idle_timeout_s);
-  server::HttpServer http_server(http, router);
+  server::StreamOptions stream;
+  stream.broadcaster = &broadcaster;
+  stream.reader = reader->get();
+  stream.metrics = &metrics;
+  stream.max_clients = config.server.max_ws_clients;
+  stream.queue_messages = static_cast<std::size_t>(config.server.ws_queue_messages);
+  stream.queue_bytes = static_cast<std::size_t>(config.server.ws_queue_bytes);
+  stream.heartbeat = std::chrono::seconds(config.server.ws_heartbeat_s);
+  server::HttpServer http_server(http, router, stream);
   if (auto started = http_server.start(); !started) {
     spdlog::critical("cannot start: {}", started.error().message);
     pipeline.stop(std::chrono::milliseconds(0));

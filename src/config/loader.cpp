@@ -137,6 +137,7 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
     r.read("max_ws_clients", c.server.max_ws_clients);
     r.read("ws_queue_messages", c.server.ws_queue_messages);
     r.read("ws_queue_bytes", c.server.ws_queue_bytes);
+    r.read("ws_heartbeat_s", c.server.ws_heartbeat_s);
   } else if (section == "log") {
     r.read("level", c.log.level);
     r.read_enum("format", c.log.format,

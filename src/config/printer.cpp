@@ -131,7 +131,8 @@ std::string to_toml(const Config& c) {
                              {"idle_timeout_s", c.server.idle_timeout_s},
                              {"max_ws_clients", c.server.max_ws_clients},
                              {"ws_queue_messages", c.server.ws_queue_messages},
-                             {"ws_queue_bytes", c.server.ws_queue_bytes}}},
+                             {"ws_queue_bytes", c.server.ws_queue_bytes},
+                             {"ws_heartbeat_s", c.server.ws_heartbeat_s}}},
       {"log",
        toml::table{{"level", c.log.level}, {"format", std::string(to_string(c.log.format))}}},
   };

@@ -139,6 +139,7 @@ void check_rest(Checker& c, const Config& cfg) {
   c.range("server.max_ws_clients", s.max_ws_clients, 0, 1'000'000);
   c.range("server.ws_queue_messages", s.ws_queue_messages, 1, 10'000'000);
   c.range<std::int64_t>("server.ws_queue_bytes", s.ws_queue_bytes, 1024, 4LL << 30);
+  c.range<std::int64_t>("server.ws_heartbeat_s", s.ws_heartbeat_s, 1, 3600, " s");
   static const std::regex k_level("trace|debug|info|warn|error|critical|off");
   if (!std::regex_match(cfg.log.level, k_level)) {
     c.fail("log.level",

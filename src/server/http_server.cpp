@@ -1,14 +1,18 @@
 // The only translation unit that includes Boost.Beast (HTTP); WebSocket comes beside it.
 #include <inferwatch/server/http_server.hpp>
 
+#include "stream_session.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <thread>
 #include <vector>
 
@@ -23,6 +27,7 @@ using tcp = net::ip::tcp;
 struct Shared {
   HttpServerOptions options;
   const Router& router;
+  StreamShared& stream;
   std::atomic<int> connections{0};
 };
 
@@ -88,8 +93,41 @@ class Session : public std::enable_shared_from_this<Session> {
       request.bearer_token = std::string(auth.substr(7));
     else if (const auto it = request.query.find("access_token"); it != request.query.end())
       request.bearer_token = it->second;
+    if (beast::websocket::is_upgrade(message)) return upgrade(request);
     request.body = std::move(message.body());
     send(m_shared.router.handle(std::move(request)), message.keep_alive());
+  }
+
+  // GET /v1/stream: checked here (token, client cap, parameters), refused before the upgrade.
+  void upgrade(const Request& request) {
+    StreamShared& stream = m_shared.stream;
+    if (request.path != "/v1/stream" || !stream.options.broadcaster) {
+      return send(error_response(404, "not_found", "WebSocket is only served at /v1/stream"),
+                  false);
+    }
+    if (!m_shared.router.authorized(request.bearer_token)) {
+      return send(error_response(401, "unauthorized", "a valid bearer token is required"), false);
+    }
+    if (stream.clients.load() >= stream.options.max_clients) {
+      return send(error_response(503, "too_many_streams",
+                                 fmt::format("the limit of {} result streams is reached",
+                                             stream.options.max_clients)),
+                  false);
+    }
+    std::int64_t after = 0;
+    if (const auto it = request.query.find("after"); it != request.query.end()) {
+      const auto [end, ec] =
+          std::from_chars(it->second.data(), it->second.data() + it->second.size(), after);
+      if (ec != std::errc{} || end != it->second.data() + it->second.size() || after < 0) {
+        return send(error_response(400, "invalid_parameter",
+                                   fmt::format("after must be a non-negative integer, got \"{}\"",
+                                               it->second)),
+                    false);
+      }
+    }
+    const auto prefix = request.query.find("path_prefix");
+    start_stream(std::move(m_stream), m_parser->release(), after,
+                 prefix == request.query.end() ? std::string() : prefix->second, stream);
   }
 
   void send(Response response, bool keep_alive) {
@@ -124,8 +162,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, const Router& router)
-      : m_shared{std::move(options), router}, m_acceptor(m_io) {}
+  Impl(HttpServerOptions options, const Router& router, StreamOptions stream)
+      : m_stream{std::move(stream)},
+        m_shared{std::move(options), router, m_stream},
+        m_acceptor(m_io) {}
 
   ~Impl() { stop(); }
 
@@ -194,6 +234,7 @@ class HttpServer::Impl {
         });
   }
 
+  StreamShared m_stream;
   Shared m_shared;
   net::io_context m_io;
   tcp::acceptor m_acceptor;
@@ -201,8 +242,8 @@ class HttpServer::Impl {
   std::vector<std::thread> m_threads;
 };
 
-HttpServer::HttpServer(HttpServerOptions options, const Router& router)
-    : m_impl(std::make_unique<Impl>(std::move(options), router)) {}
+HttpServer::HttpServer(HttpServerOptions options, const Router& router, StreamOptions stream)
+    : m_impl(std::make_unique<Impl>(std::move(options), router, std::move(stream))) {}
 HttpServer::~HttpServer() = default;
 util::Result<void> HttpServer::start() { return m_impl->start(); }
 std::uint16_t HttpServer::port() const { return m_impl->port(); }

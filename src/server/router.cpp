@@ -48,6 +48,10 @@ void Router::add(std::string method, std::string pattern, Handler handler, Acces
                            std::move(handler), access});
 }
 
+bool Router::authorized(const std::string& given) const {
+  return m_token.empty() || token_matches(m_token, given);
+}
+
 Response Router::handle(Request request) const {
   std::string route = "unmatched";  // a label from a closed set: patterns, never raw paths
   Response response = dispatch(request, route);
@@ -74,8 +78,7 @@ Response Router::dispatch(Request& request, std::string& route_label) const {
     path_known = true;
     route_label = route.pattern;
     if (route.method != request.method) continue;
-    if (route.access == Access::token && !m_token.empty() &&
-        !token_matches(m_token, request.bearer_token)) {
+    if (route.access == Access::token && !authorized(request.bearer_token)) {
       Response r = error_response(401, "unauthorized", "a valid bearer token is required");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;

@@ -4,7 +4,10 @@
 // header and body size, number of connections, idle time (a half-sent request is cut off).
 // Threading: start()/stop() from one thread; requests run on `threads` io threads.
 
+#include <inferwatch/metrics/metrics.hpp>
+#include <inferwatch/server/broadcaster.hpp>
 #include <inferwatch/server/router.hpp>
+#include <inferwatch/store/reader.hpp>
 #include <inferwatch/util/result.hpp>
 
 #include <chrono>
@@ -24,10 +27,24 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{60};
 };
 
+// GET /v1/stream (WebSocket): replay stored results with id > after, then live ones, with no gap
+// and no duplicate; a heartbeat every `heartbeat`; a bounded queue per client (a client that falls
+// behind is closed with 1013 "slow consumer" and resumes with ?after=).
+struct StreamOptions {
+  Broadcaster* broadcaster = nullptr;  // nullptr: no /v1/stream
+  store::Reader* reader = nullptr;
+  metrics::Metrics* metrics = nullptr;
+  int max_clients = 1000;
+  std::size_t queue_messages = 4096;
+  std::size_t queue_bytes = 16 * 1024 * 1024;
+  std::chrono::seconds heartbeat{15};
+  std::uint64_t max_message_bytes = 64 * 1024;  // from the client (it has nothing to send)
+};
+
 class HttpServer {
  public:
-  // `router` must outlive the server.
-  HttpServer(HttpServerOptions options, const Router& router);
+  // `router` and what `stream` points to must outlive the server.
+  HttpServer(HttpServerOptions options, const Router& router, StreamOptions stream = {});
   ~HttpServer();
 
   // Bind, listen and start the io threads. Error: `listen_failed` (e.g. address in use).

@@ -30,6 +30,9 @@ class Router {
   // 500 (logged) when a handler throws.
   Response handle(Request request) const;
 
+  // True when no token is configured or `given` is it (constant time).
+  bool authorized(const std::string& given) const;
+
  private:
   Response dispatch(Request& request, std::string& route_label) const;
 

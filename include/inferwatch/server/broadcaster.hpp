@@ -1,0 +1,41 @@
+#pragma once
+
+// Fan-out of committed results to WebSocket streams (Beast's chat-multi shape): each event is
+// serialized once and the same buffer goes to every subscriber; the subscriber list is copied
+// under the lock and delivered outside it. Delivery only posts to the subscriber's strand, so a
+// slow client never holds up the store thread. Thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace inferwatch::server {
+
+struct StreamEvent {
+  std::int64_t id = 0;
+  std::string path;
+  std::shared_ptr<const std::string> text;  // the §5 JSON, shared by every subscriber
+};
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Must not block: called on the publisher's thread.
+  virtual void deliver(const std::shared_ptr<const StreamEvent>& event) = 0;
+};
+
+class Broadcaster {
+ public:
+  void subscribe(const std::shared_ptr<Subscriber>& subscriber);
+  void unsubscribe(const Subscriber* subscriber);
+  void publish(std::int64_t id, const std::string& path, const std::string& json);
+  std::size_t subscribers() const;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::vector<std::weak_ptr<Subscriber>> m_subscribers;  // guarded by m_mutex
+};
+
+}  // namespace inferwatch::server

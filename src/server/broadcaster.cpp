@@ -1,0 +1,39 @@
+#include <inferwatch/server/broadcaster.hpp>
+
+#include <algorithm>
+
+namespace inferwatch::server {
+
+void Broadcaster::subscribe(const std::shared_ptr<Subscriber>& subscriber) {
+  std::lock_guard lock(m_mutex);
+  m_subscribers.push_back(subscriber);
+}
+
+void Broadcaster::unsubscribe(const Subscriber* subscriber) {
+  std::lock_guard lock(m_mutex);
+  std::erase_if(m_subscribers, [&](const std::weak_ptr<Subscriber>& w) {
+    const auto s = w.lock();
+    return !s || s.get() == subscriber;
+  });
+}
+
+void Broadcaster::publish(std::int64_t id, const std::string& path, const std::string& json) {
+  auto event = std::make_shared<const StreamEvent>(
+      StreamEvent{id, path, std::make_shared<const std::string>(json)});
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(m_mutex);
+    targets.reserve(m_subscribers.size());
+    for (const auto& w : m_subscribers) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : targets) s->deliver(event);
+}
+
+std::size_t Broadcaster::subscribers() const {
+  std::lock_guard lock(m_mutex);
+  return m_subscribers.size();
+}
+
+}  // namespace inferwatch::server
