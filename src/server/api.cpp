@@ -140,6 +140,12 @@ void add_api_routes(Router& router, const ApiContext& c) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
+  router.add("GET", "/v1/stream", [](const Request&) {
+    Response r = error_response(426, "upgrade_required",
+                                "/v1/stream is a WebSocket endpoint: connect with a WebSocket client");
+    r.headers.emplace_back("Upgrade", "websocket");
+    return r;
+  });
   router.add("GET", "/v1/model", [&c](const Request&) { return model_info(c); });
   router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
 }
