@@ -141,8 +141,9 @@ void add_api_routes(Router& router, const ApiContext& c) {
     return r;
   });
   router.add("GET", "/v1/stream", [](const Request&) {
-    Response r = error_response(426, "upgrade_required",
-                                "/v1/stream is a WebSocket endpoint: connect with a WebSocket client");
+    Response r =
+        error_response(426, "upgrade_required",
+                       "/v1/stream is a WebSocket endpoint: connect with a WebSocket client");
     r.headers.emplace_back("Upgrade", "websocket");
     return r;
   });

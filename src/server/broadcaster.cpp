@@ -31,6 +31,17 @@ void Broadcaster::publish(std::int64_t id, const std::string& path, const std::s
   for (const auto& s : targets) s->deliver(event);
 }
 
+void Broadcaster::shut_down_all() {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& w : m_subscribers) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : targets) s->shut_down();
+}
+
 std::size_t Broadcaster::subscribers() const {
   std::lock_guard lock(m_mutex);
   return m_subscribers.size();

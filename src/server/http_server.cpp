@@ -187,6 +187,13 @@ class HttpServer::Impl {
 
   void stop() {
     if (m_threads.empty()) return;
+    // Streams get a "going away" close frame first (bounded wait), so clients know to resume.
+    if (m_stream.options.broadcaster) {
+      m_stream.options.broadcaster->shut_down_all();
+      for (int i = 0; i < 100 && m_stream.clients.load() > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     net::post(m_io, [this] {
       beast::error_code ignored;
       m_acceptor.close(ignored);

@@ -55,6 +55,12 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
     net::post(m_ws.get_executor(), [self = shared_from_this(), event] { self->on_event(*event); });
   }
 
+  void shut_down() override {
+    net::post(m_ws.get_executor(), [self = shared_from_this()] {
+      self->close_with(websocket::close_code::going_away, "server shutting down", "shutdown");
+    });
+  }
+
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return finish("error");
@@ -145,9 +151,14 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
 
   // The client falls behind: tell it why, and let it resume with ?after=<last id it has>.
   void close_slow() {
+    close_with(websocket::close_code::try_again_later, "slow consumer", "slow_consumer");
+  }
+
+  void close_with(websocket::close_code code, const char* text, const char* reason) {
     if (m_closing) return;
     m_closing = true;
-    m_reason = "slow_consumer";
+    m_reason = reason;
+    m_close = websocket::close_reason(code, text);
     m_shared.options.broadcaster->unsubscribe(this);
     m_heartbeat.cancel();
     m_queue.erase(m_queue.begin() + (m_writing ? 1 : 0), m_queue.end());  // drop what was not sent
@@ -161,9 +172,7 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
 
   void send_close() {
     m_close_after_write = false;
-    m_ws.async_close(
-        websocket::close_reason(websocket::close_code::try_again_later, "slow consumer"),
-        [self = shared_from_this()](beast::error_code) {});
+    m_ws.async_close(m_close, [self = shared_from_this()](beast::error_code) {});
   }
 
   void do_read() {
@@ -205,6 +214,7 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
   bool m_replay_pending = false;
   bool m_closing = false;
   bool m_close_after_write = false;
+  websocket::close_reason m_close;
   std::string m_reason = "client_closed";
   StreamShared& m_shared;
 };

@@ -152,3 +152,19 @@ def test_stream_needs_the_token(tmp_path):
         asyncio.run(collect(ws_url(d, access_token="t0ken"), lambda r: True, timeout=5))
     finally:
         d.kill()
+
+
+def test_sigterm_closes_streams_with_going_away(daemon):
+    daemon.start()
+
+    async def scenario():
+        async with websockets.connect(ws_url(daemon)) as ws:
+            daemon.proc.send_signal(__import__("signal").SIGTERM)
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 30)
+            except websockets.ConnectionClosed:
+                return ws.close_code, ws.close_reason
+
+    assert asyncio.run(scenario()) == (1001, "server shutting down")
+    assert daemon.proc.wait(timeout=30) == 0

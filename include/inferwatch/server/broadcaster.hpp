@@ -24,6 +24,8 @@ class Subscriber {
   virtual ~Subscriber() = default;
   // Must not block: called on the publisher's thread.
   virtual void deliver(const std::shared_ptr<const StreamEvent>& event) = 0;
+  // The server is stopping: close with "going away" (must not block either).
+  virtual void shut_down() = 0;
 };
 
 class Broadcaster {
@@ -31,6 +33,8 @@ class Broadcaster {
   void subscribe(const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const Subscriber* subscriber);
   void publish(std::int64_t id, const std::string& path, const std::string& json);
+  // Ask every subscriber to close ("going away").
+  void shut_down_all();
   std::size_t subscribers() const;
 
  private:
