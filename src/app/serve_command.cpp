@@ -71,7 +71,10 @@ int serve_command(const config::Config& config) {
                                  if (!watching) reasons.emplace_back("watcher is not running");
                                  return reasons;
                                },
-                               metrics};
+                               metrics,
+                               [&](std::string bytes, std::function<void(results::Record)> reply) {
+                                 return pipeline.infer_now(std::move(bytes), std::move(reply));
+                               }};
   server::add_api_routes(router, api);
   server::HttpServerOptions http;
   http.host = listen->host;

@@ -40,6 +40,7 @@ struct WorkItem {
   std::optional<store::StoredResult> adopted;    // a crash-orphaned sidecar to commit as is
   std::optional<store::FileVersion> changed_to;  // the file changed: no result for this version
   bool vanished = false;                         // the file is gone: no result
+  std::function<void(results::Record)> reply;    // interactive: answer here, store nothing
 };
 
 using ItemPtr = std::unique_ptr<WorkItem>;
@@ -98,6 +99,42 @@ class Pipeline::Impl {
     if (m_thread.joinable()) m_thread.join();
     while (m_decoding.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     m_batcher.stop();
+  }
+
+  bool infer_now(std::string bytes, std::function<void(results::Record)> reply) {
+    if (m_interactive.fetch_add(1) >= m_capacity) {
+      --m_interactive;
+      return false;
+    }
+    auto item = std::make_unique<WorkItem>();
+    item->job.path = "upload";
+    item->fed = Clock::now();
+    item->reply = std::move(reply);
+    ++m_decoding;
+    m_arena.enqueue([this, raw = item.release(), bytes = std::move(bytes)] {
+      ItemPtr owned(raw);
+      try {
+        owned->decode_started = Clock::now();
+        owned->prepared = infer::prepare_input(bytes, m_preprocessor);
+        if (owned->prepared.input) {
+          m_batcher.submit(std::move(owned), Lane::interactive);
+        } else {
+          owned->record = m_builder.failed(owned->job.path, &owned->prepared,
+                                           owned->prepared.input.error(), timings(*owned, 0));
+          finish(std::move(owned));
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("interactive request failed: {}", e.what());
+        if (owned) {
+          owned->record =
+              m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
+                               timings(*owned, 0));
+          finish(std::move(owned));
+        }
+      }
+      --m_decoding;
+    });
+    return true;
   }
 
   bool idle() const {
@@ -434,6 +471,11 @@ class Pipeline::Impl {
 
   void finish(ItemPtr item) {
     item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
+    if (item->reply) {                                   // interactive: straight back to the caller
+      --m_interactive;
+      item->reply(std::move(*item->record));
+      return;
+    }
     {
       std::lock_guard lock(m_mutex);
       m_done.push_back(std::move(item));
@@ -515,6 +557,7 @@ class Pipeline::Impl {
   std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0, m_adopted = 0;
 
   std::atomic<int> m_decoding{0};
+  std::atomic<std::int64_t> m_interactive{0};  // interactive requests not yet answered
   tbb::task_arena m_arena;
   Batcher<ItemPtr> m_batcher;  // last: its thread calls back into the members above
 };
@@ -527,6 +570,9 @@ Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::pa
 Pipeline::~Pipeline() = default;
 void Pipeline::start() { m_impl->start(); }
 void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::move(candidates)); }
+bool Pipeline::infer_now(std::string bytes, std::function<void(results::Record)> reply) {
+  return m_impl->infer_now(std::move(bytes), std::move(reply));
+}
 void Pipeline::stop(std::chrono::milliseconds timeout) { m_impl->stop(timeout); }
 bool Pipeline::idle() const { return m_impl->idle(); }
 PipelineStats Pipeline::stats() const { return m_impl->stats(); }

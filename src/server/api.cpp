@@ -115,6 +115,17 @@ Response status(const ApiContext& c) {
   return json_response(util::to_json_text(o));
 }
 
+// The §5 result for 200; failures as §6 errors with the status that says why.
+Response infer_response(const results::Record& record) {
+  if (record.ok()) return json_response(util::to_json_text(results::to_json(record)));
+  const std::string& code = record.error->code;
+  const unsigned status = code == "unsupported_format" || code == "empty_file" ? 415
+                          : code == "too_large"                                ? 413
+                          : code == "internal_error"                           ? 500
+                                                                               : 422;
+  return error_response(status, code, record.error->message);
+}
+
 }  // namespace
 
 void add_api_routes(Router& router, const ApiContext& c) {
@@ -139,6 +150,15 @@ void add_api_routes(Router& router, const ApiContext& c) {
     Response r = json_response(c.metrics.scrape());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
+  });
+  router.add_async("POST", "/v1/infer", [&c](const Request& r, Router::Reply reply) {
+    if (r.body.empty())
+      return reply(error_response(415, "empty_file", "the request body must be the image's bytes"));
+    const bool accepted =
+        c.infer(r.body, [reply](results::Record record) { reply(infer_response(record)); });
+    if (!accepted) {
+      reply(error_response(503, "busy", "too many inference requests are waiting; retry shortly"));
+    }
   });
   router.add("GET", "/v1/stream", [](const Request&) {
     Response r =

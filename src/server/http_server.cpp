@@ -95,7 +95,15 @@ class Session : public std::enable_shared_from_this<Session> {
       request.bearer_token = it->second;
     if (beast::websocket::is_upgrade(message)) return upgrade(request);
     request.body = std::move(message.body());
-    send(m_shared.router.handle(std::move(request)), message.keep_alive());
+    const bool keep_alive = message.keep_alive();
+    // The reply may come from another thread (POST /v1/infer): hop back onto this strand.
+    m_shared.router.handle(
+        std::move(request), [self = shared_from_this(), keep_alive](Response response) {
+          net::post(self->m_stream.get_executor(),
+                    [self, keep_alive, response = std::move(response)]() mutable {
+                      self->send(std::move(response), keep_alive);
+                    });
+        });
   }
 
   // GET /v1/stream: checked here (token, client cap, parameters), refused before the upgrade.

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
+#include <optional>
 
 namespace inferwatch::server {
 namespace {
@@ -43,6 +45,13 @@ Response json_response(std::string body, unsigned status) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, Access access) {
+  add_async(
+      std::move(method), std::move(pattern),
+      [handler = std::move(handler)](const Request& r, Reply reply) { reply(handler(r)); }, access);
+}
+
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler,
+                       Access access) {
   auto segments = split_path(pattern);
   m_routes.push_back(Route{std::move(pattern), std::move(method), std::move(segments),
                            std::move(handler), access});
@@ -52,14 +61,32 @@ bool Router::authorized(const std::string& given) const {
   return m_token.empty() || token_matches(m_token, given);
 }
 
-Response Router::handle(Request request) const {
-  std::string route = "unmatched";  // a label from a closed set: patterns, never raw paths
-  Response response = dispatch(request, route);
-  if (m_metrics) m_metrics->http_request(route, response.status);
-  return response;
+void Router::handle(Request request, Reply reply) const {
+  std::string label = "unmatched";  // a label from a closed set: patterns, never raw paths
+  std::optional<Response> early;
+  const Route* route = find(request, label, early);
+  auto counted = [metrics = m_metrics, label, reply = std::move(reply)](Response response) {
+    if (metrics) metrics->http_request(label, response.status);
+    reply(std::move(response));
+  };
+  if (!route) return counted(std::move(*early));
+  try {
+    route->handler(request, counted);  // handlers reply exactly once, and never throw after it
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", request.method, request.path, e.what());
+    counted(
+        error_response(500, "internal_error", "the request failed inside the server; see the log"));
+  }
 }
 
-Response Router::dispatch(Request& request, std::string& route_label) const {
+Response Router::handle(Request request) const {
+  Response out;
+  handle(std::move(request), [&out](Response r) { out = std::move(r); });
+  return out;
+}
+
+const Router::Route* Router::find(Request& request, std::string& label,
+                                  std::optional<Response>& early) const {
   const auto segments = split_path(request.path);
   bool path_known = false;
   for (const auto& route : m_routes) {
@@ -76,26 +103,21 @@ Response Router::dispatch(Request& request, std::string& route_label) const {
     }
     if (!match) continue;
     path_known = true;
-    route_label = route.pattern;
+    label = route.pattern;
     if (route.method != request.method) continue;
     if (route.access == Access::token && !authorized(request.bearer_token)) {
-      Response r = error_response(401, "unauthorized", "a valid bearer token is required");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
+      early = error_response(401, "unauthorized", "a valid bearer token is required");
+      early->headers.emplace_back("WWW-Authenticate", "Bearer");
+      return nullptr;
     }
     request.params = std::move(params);
-    try {
-      return route.handler(request);
-    } catch (const std::exception& e) {
-      spdlog::error("{} {}: {}", request.method, request.path, e.what());
-      return error_response(500, "internal_error",
-                            "the request failed inside the server; see the log");
-    }
+    return &route;
   }
-  if (path_known)
-    return error_response(405, "method_not_allowed",
-                          fmt::format("{} is not allowed here", request.method));
-  return error_response(404, "not_found", fmt::format("no endpoint {}", request.path));
+  early = path_known
+              ? error_response(405, "method_not_allowed",
+                               fmt::format("{} is not allowed here", request.method))
+              : error_response(404, "not_found", fmt::format("no endpoint {}", request.path));
+  return nullptr;
 }
 
 }  // namespace inferwatch::server

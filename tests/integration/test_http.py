@@ -169,3 +169,36 @@ def test_every_documented_path_is_served(served):
             code, _ = curl(url, "-X", method.upper())
             documented = {int(c) for c in ops[method]["responses"]}
             assert code in documented, (method, path, code)
+
+
+def test_post_infer_gives_a_synchronous_result(served, samples):
+    sample = next(p for p in samples if p.name.startswith("circle_"))
+    code, r = curl_json(served.url + "/v1/infer", "-X", "POST", "--data-binary", f"@{sample}",
+                        "-H", "Content-Type: application/octet-stream")
+    assert code == 200
+    assert r["schema"] == "inferwatch.result/v1" and r["status"] == "ok" and "id" not in r
+    assert r["predictions"][0]["label"] == "circle"
+    import hashlib
+    assert r["sha256"] == hashlib.sha256(sample.read_bytes()).hexdigest()
+    code, err = curl_json(served.url + "/v1/infer", "-X", "POST", "--data-binary", "not an image")
+    assert code == 415 and err["error"]["code"] == "unsupported_format"
+    png = next(p for p in samples if p.suffix == ".png").read_bytes()
+    cut = served.dir / "cut.bin"
+    cut.write_bytes(png[: len(png) // 2])
+    code, err = curl_json(served.url + "/v1/infer", "-X", "POST", "--data-binary", f"@{cut}")
+    assert code == 422 and err["error"]["code"] == "truncated"
+    # Nothing of this is stored: the folder's results are unchanged.
+    assert len(served.current()) == 12
+
+
+def test_post_infer_goes_ahead_of_a_backlog(daemon, samples):
+    daemon.start()
+    for i in range(600):
+        s = samples[i % len(samples)]
+        shutil.copyfile(s, daemon.share / f"q{i:04d}{s.suffix}")
+    daemon.wait_for(lambda: daemon.query("SELECT COUNT(*) FROM files WHERE done = 0")[0][0] > 100,
+                    what="a backlog", timeout=60)
+    code, r = curl_json(daemon.url + "/v1/infer", "-X", "POST", "--data-binary", f"@{samples[0]}")
+    assert code == 200 and r["status"] == "ok"
+    # Answered while the backlog is still being worked off.
+    assert daemon.query("SELECT COUNT(*) FROM files WHERE done = 0")[0][0] > 0

@@ -56,6 +56,11 @@ class Pipeline {
   // Hand over files to consider (thread-safe; called by the watcher).
   void add(std::vector<watch::Candidate> candidates);
 
+  // Run the model on uploaded image bytes on the interactive lane, ahead of the folder backlog;
+  // `reply` gets the result (not stored, no id) on a worker thread. False, without calling
+  // `reply`, when too many interactive requests are already waiting (the caller answers 503).
+  bool infer_now(std::string bytes, std::function<void(results::Record)> reply);
+
   // Stop taking new work, finish what is in flight (at most `timeout`), commit it, stop threads.
   // Work not finished stays pending in the database for the next run.
   void stop(std::chrono::milliseconds timeout);

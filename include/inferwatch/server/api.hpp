@@ -4,6 +4,7 @@
 
 #include <inferwatch/infer/model_info.hpp>
 #include <inferwatch/metrics/metrics.hpp>
+#include <inferwatch/results/record.hpp>
 #include <inferwatch/server/router.hpp>
 #include <inferwatch/store/reader.hpp>
 
@@ -24,6 +25,8 @@ struct ApiContext {
   std::function<std::int64_t()> in_flight;              // files decoding, batching or writing
   std::function<std::vector<std::string>()> not_ready;  // reasons; empty when ready
   metrics::Metrics& metrics;
+  // POST /v1/infer: run on the interactive lane; false when the lane is full (503).
+  std::function<bool(std::string bytes, std::function<void(results::Record)> reply)> infer;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -8,6 +8,7 @@
 #include <inferwatch/server/http_message.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ enum class Access { open, token };
 class Router {
  public:
   using Handler = std::function<Response(const Request&)>;
+  using Reply = std::function<void(Response)>;
+  // Replies later, from any thread (e.g. when an inference is done); exactly once.
+  using AsyncHandler = std::function<void(const Request&, Reply)>;
 
   // `token` empty: no authentication anywhere. `metrics` (optional) counts requests by route.
   explicit Router(std::string token = {}, metrics::Metrics* metrics = nullptr)
@@ -25,24 +29,29 @@ class Router {
 
   // `pattern` is a path whose segments may be "{name}" placeholders (filled into Request::params).
   void add(std::string method, std::string pattern, Handler handler, Access access = Access::token);
+  void add_async(std::string method, std::string pattern, AsyncHandler handler,
+                 Access access = Access::token);
 
   // 404 for an unknown path, 405 for a known path with another method, 401 without the token,
   // 500 (logged) when a handler throws.
+  void handle(Request request, Reply reply) const;
+  // The same, waiting for the reply (for synchronous routes and tests).
   Response handle(Request request) const;
 
   // True when no token is configured or `given` is it (constant time).
   bool authorized(const std::string& given) const;
 
  private:
-  Response dispatch(Request& request, std::string& route_label) const;
-
   struct Route {
     std::string pattern;
     std::string method;
     std::vector<std::string> segments;
-    Handler handler;
+    AsyncHandler handler;
     Access access;
   };
+  // The route for `request` (params filled in), or nullptr with the error to answer in `early`.
+  const Route* find(Request& request, std::string& label, std::optional<Response>& early) const;
+
   std::string m_token;
   metrics::Metrics* m_metrics;
   std::vector<Route> m_routes;
