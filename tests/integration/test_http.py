@@ -202,3 +202,9 @@ def test_post_infer_goes_ahead_of_a_backlog(daemon, samples):
     assert code == 200 and r["status"] == "ok"
     # Answered while the backlog is still being worked off.
     assert daemon.query("SELECT COUNT(*) FROM files WHERE done = 0")[0][0] > 0
+
+
+def test_oversized_headers_are_refused(served):
+    code, body = curl_json(served.url + "/v1/status", "-H", "X-Padding: " + "a" * 20000)
+    assert code == 431 and body["error"]["code"] == "headers_too_large"
+    assert curl(served.url + "/healthz")[0] == 200

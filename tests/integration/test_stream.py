@@ -168,3 +168,19 @@ def test_sigterm_closes_streams_with_going_away(daemon):
 
     assert asyncio.run(scenario()) == (1001, "server shutting down")
     assert daemon.proc.wait(timeout=30) == 0
+
+
+def test_client_cap_is_refused_before_the_upgrade(tmp_path):
+    d = Daemon(tmp_path, server_config='[server]\nlisten = "127.0.0.1:0"\nmax_ws_clients = 2\n').start()
+    try:
+        async def scenario():
+            a = await websockets.connect(ws_url(d))
+            b = await websockets.connect(ws_url(d))
+            with pytest.raises(websockets.InvalidStatusCode) as refused:
+                await websockets.connect(ws_url(d))
+            await a.close()
+            await b.close()
+            return refused.value.status_code
+        assert asyncio.run(scenario()) == 503
+    finally:
+        d.kill()
