@@ -110,29 +110,11 @@ class Pipeline::Impl {
     item->job.path = "upload";
     item->fed = Clock::now();
     item->reply = std::move(reply);
-    ++m_decoding;
-    m_arena.enqueue([this, raw = item.release(), bytes = std::move(bytes)] {
-      ItemPtr owned(raw);
-      try {
-        owned->decode_started = Clock::now();
-        owned->prepared = infer::prepare_input(bytes, m_preprocessor);
-        if (owned->prepared.input) {
-          m_batcher.submit(std::move(owned), Lane::interactive);
-        } else {
-          owned->record = m_builder.failed(owned->job.path, &owned->prepared,
-                                           owned->prepared.input.error(), timings(*owned, 0));
-          finish(std::move(owned));
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("interactive request failed: {}", e.what());
-        if (owned) {
-          owned->record =
-              m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
-                               timings(*owned, 0));
-          finish(std::move(owned));
-        }
-      }
-      --m_decoding;
+    run_on_pool(std::move(item), [this, bytes = std::move(bytes)](ItemPtr& owned) {
+      owned->decode_started = Clock::now();
+      owned->prepared = infer::prepare_input(bytes, m_preprocessor);
+      if (!owned->prepared.input) return fail(owned, owned->prepared.input.error());
+      m_batcher.submit(std::move(owned), Lane::interactive);
     });
     return true;
   }
@@ -244,24 +226,32 @@ class Pipeline::Impl {
         std::lock_guard lock(m_mutex);
         ++m_in_flight;
       }
-      ++m_decoding;
-      m_arena.enqueue([this, raw = item.release()] {
-        ItemPtr owned(raw);
-        try {
-          decode(owned);
-        } catch (const std::exception& e) {
-          // Never kill a worker, never lose an item: it comes back as an error result.
-          spdlog::error("{}: decode task failed: {}", owned ? owned->file.string() : "?", e.what());
-          if (owned) {
-            owned->record =
-                m_builder.failed(owned->job.path, nullptr, util::Error{"internal_error", e.what()},
-                                 timings(*owned, 0));
-            finish(std::move(owned));
-          }
-        }
-        --m_decoding;
-      });
+      run_on_pool(std::move(item), [this](ItemPtr& owned) { decode(owned); });
     }
+  }
+
+  // Run `work` on the decode pool. `work` hands the item on; if it throws instead, the item
+  // comes back as an error result: no worker dies, no item is lost.
+  void run_on_pool(ItemPtr item, std::function<void(ItemPtr&)> work) {
+    ++m_decoding;
+    m_arena.enqueue([this, raw = item.release(), work = std::move(work)] {
+      ItemPtr owned(raw);
+      try {
+        work(owned);
+      } catch (const std::exception& e) {
+        spdlog::error("{}: decode task failed: {}", owned ? owned->job.path : "?", e.what());
+        if (owned) fail(owned, util::Error{"internal_error", e.what()});
+      }
+      --m_decoding;
+    });
+  }
+
+  // Hand `item` back with an error result.
+  void fail(ItemPtr& item, util::Error error) {
+    const infer::PreparedInput* prepared =
+        item->prepared.sha256.empty() ? nullptr : &item->prepared;
+    item->record = m_builder.failed(item->job.path, prepared, std::move(error), timings(*item, 0));
+    finish(std::move(item));
   }
 
   std::int64_t next_id() {
@@ -400,10 +390,7 @@ class Pipeline::Impl {
       item->changed_to = st;
       return finish(std::move(item));
     }
-    if (!bytes) {
-      item->record = m_builder.failed(item->job.path, nullptr, bytes.error(), timings(*item, 0));
-      return finish(std::move(item));
-    }
+    if (!bytes) return fail(item, bytes.error());
     if (adopt(*item, *bytes)) return finish(std::move(item));
     item->prepared = infer::prepare_input(*bytes, m_preprocessor);
     if (m_metrics) {
@@ -411,11 +398,7 @@ class Pipeline::Impl {
                        util::ms_between(item->fed, item->decode_started) / 1000.0);
       m_metrics->stage(metrics::Stage::decode, item->prepared.decode_ms / 1000.0);
     }
-    if (!item->prepared.input) {
-      item->record = m_builder.failed(item->job.path, &item->prepared, item->prepared.input.error(),
-                                      timings(*item, 0));
-      return finish(std::move(item));
-    }
+    if (!item->prepared.input) return fail(item, item->prepared.input.error());
     m_batcher.submit(std::move(item), Lane::backlog);
   }
 
@@ -491,10 +474,7 @@ class Pipeline::Impl {
     } catch (const std::exception& e) {
       spdlog::error("batch of {} failed: {}", batch.size(), e.what());
       for (auto& item : batch) {
-        if (!item) continue;  // already handed on
-        item->record = m_builder.failed(item->job.path, &item->prepared,
-                                        util::Error{"internal_error", e.what()}, timings(*item, 0));
-        finish(std::move(item));
+        if (item) fail(item, util::Error{"internal_error", e.what()});  // null: already handed on
       }
     }
   }
