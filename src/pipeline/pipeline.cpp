@@ -213,8 +213,7 @@ class Pipeline::Impl {
   // in flight at most once: a newer version waits until the older one's outcome is back.
   void feed() {
     if (m_in_flight >= m_capacity) return;
-    std::int64_t unused = 0;
-    auto jobs = m_db.pending(0, static_cast<std::size_t>(m_capacity + m_in_flight), unused);
+    auto jobs = m_db.pending(static_cast<std::size_t>(m_capacity + m_in_flight));
     for (auto& job : jobs) {
       if (m_in_flight >= m_capacity) return;
       if (!m_in_flight_files.insert(job.file_id).second) continue;

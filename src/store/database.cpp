@@ -90,15 +90,12 @@ std::size_t Database::record(std::span<const FileSighting> sightings) {
   return changed;
 }
 
-std::vector<Job> Database::pending(std::int64_t after_seq, std::size_t limit,
-                                   std::int64_t& next_seq) {
+std::vector<Job> Database::pending(std::size_t limit) {
   SQLite::Statement q(*m_db, R"sql(
-    SELECT id, generation, root, path, dev, inode, size, mtime_ns, queue_seq FROM files
-    WHERE done = 0 AND queue_seq > ?1 ORDER BY queue_seq LIMIT ?2)sql");
-  q.bind(1, after_seq);
-  q.bind(2, static_cast<std::int64_t>(limit));
+    SELECT id, generation, root, path, dev, inode, size, mtime_ns FROM files
+    WHERE done = 0 ORDER BY queue_seq LIMIT ?1)sql");
+  q.bind(1, static_cast<std::int64_t>(limit));
   std::vector<Job> jobs;
-  next_seq = after_seq;
   while (q.executeStep()) {
     Job job;
     job.file_id = q.getColumn(0).getInt64();
@@ -106,7 +103,6 @@ std::vector<Job> Database::pending(std::int64_t after_seq, std::size_t limit,
     job.root = q.getColumn(2).getString();
     job.path = q.getColumn(3).getString();
     job.version = version_at(q, 4);
-    next_seq = q.getColumn(8).getInt64();
     jobs.push_back(std::move(job));
   }
   return jobs;

@@ -36,10 +36,7 @@ StoredResult result_for(const Job& job, std::int64_t id, const std::string& stat
   return r;
 }
 
-std::vector<Job> all_pending(Database& db) {
-  std::int64_t next = 0;
-  return db.pending(0, 1000, next);
-}
+std::vector<Job> all_pending(Database& db) { return db.pending(1000); }
 
 }  // namespace
 
@@ -104,22 +101,21 @@ TEST_CASE("store::Database::record") {
     CHECK(again[0].generation == 2);
     CHECK(again[0].version.size == 11);
   }
-  SUBCASE("the backlog is paged in the order files became pending") {
+  SUBCASE("the backlog comes in the order files became pending, at most `limit`") {
     std::vector<FileSighting> many;
     for (int i = 0; i < 25; ++i) many.push_back(sighting("f" + std::to_string(i) + ".png", i + 1));
     db->record(many);
-    std::int64_t cursor = 0;
-    std::vector<std::string> order;
-    for (;;) {
-      std::int64_t next = 0;
-      const auto page = db->pending(cursor, 10, next);
-      if (page.empty()) break;
-      for (const auto& j : page) order.push_back(j.path);
-      cursor = next;
-    }
+    const auto first = db->pending(10);
+    REQUIRE(first.size() == 10);
+    CHECK(first.front().path == "f0.png");
+    CHECK(first.back().path == "f9.png");
+    const auto order = all_pending(*db);
     REQUIRE(order.size() == 25);
-    CHECK(order.front() == "f0.png");
-    CHECK(order.back() == "f24.png");
+    CHECK(order.front().path == "f0.png");
+    CHECK(order.back().path == "f24.png");
+    const std::vector<FileSighting> changed{sighting("f0.png", 99)};
+    db->record(changed);  // a new version goes to the back
+    CHECK(all_pending(*db).back().path == "f0.png");
   }
 }
 

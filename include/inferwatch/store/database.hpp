@@ -52,9 +52,9 @@ class Database {
   // a version already pending or done changes nothing. Returns how many became pending.
   std::size_t record(std::span<const FileSighting> sightings);
 
-  // Pending jobs in the order they became pending, after queue position `after_seq`.
-  // `next_seq` receives the position to continue from.
-  std::vector<Job> pending(std::int64_t after_seq, std::size_t limit, std::int64_t& next_seq);
+  // The first `limit` pending jobs, in the order they became pending (a new version of a file
+  // goes to the back).
+  std::vector<Job> pending(std::size_t limit);
 
   // Number of pending file versions.
   std::int64_t pending_count();
