@@ -34,14 +34,21 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
   if (!db) return db.error();
   parts.database = std::move(*db);
 
+  auto engine = load_engine(config);
+  if (!engine) return engine.error();
+  parts.engine = std::move(*engine);
+  return parts;
+}
+
+util::Result<std::shared_ptr<pipeline::Engine>> load_engine(const config::Config& config) {
   auto model = infer::load_torch_model(config);
   if (!model) return model.error();
-  parts.model = std::move(*model);
-  const auto& info = parts.model->info();
+  const auto& info = (*model)->info();
   spdlog::info(
       "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
       info.version, info.device, info.labels.size(), info.threads, info.load_ms, info.warmup_ms);
-  return parts;
+  return std::make_shared<pipeline::Engine>(std::move(*model), config.preprocess,
+                                            config.postprocess);
 }
 
 }  // namespace inferwatch::app

@@ -1,18 +1,65 @@
 #include <inferwatch/app/logging.hpp>
 
+#include "journal_sink.hpp"
+#include "json_log_sink.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+#include <cstdio>
+#include <cstdlib>
+
 namespace inferwatch::app {
+namespace {
+
+const char* g_destination = "text";
+
+// systemd sets JOURNAL_STREAM=<dev>:<ino> of the stream it connected; match it against stderr
+// so a child whose stderr was redirected elsewhere does not log into the journal.
+bool stderr_is_journal() {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (env == nullptr) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (fstat(2, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(config::LogFormat format) {
+  if (format == config::LogFormat::auto_detect) {
+    format = stderr_is_journal() ? config::LogFormat::journal : config::LogFormat::text;
+  }
+  switch (format) {
+    case config::LogFormat::journal:
+      g_destination = "journal";
+      return std::make_shared<spdlog::logger>("inferwatch", std::make_shared<JournalSink>());
+    case config::LogFormat::json:
+      g_destination = "json";
+      return std::make_shared<spdlog::logger>("inferwatch", std::make_shared<JsonLogSink>());
+    default: {
+      g_destination = "text";
+      auto l = spdlog::stderr_color_mt("inferwatch");
+      l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+      return l;
+    }
+  }
+}
+
+}  // namespace
 
 void setup_logging(const config::Log& log) {
-  static const auto logger = [] {
-    auto l = spdlog::stderr_color_mt("inferwatch");
-    l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  static const auto logger = [&] {
+    auto l = make_logger(log.format);
+    l->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(l);
     return l;
   }();
   logger->set_level(spdlog::level::from_str(log.level));
 }
+
+const char* log_destination() { return g_destination; }
 
 }  // namespace inferwatch::app

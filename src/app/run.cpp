@@ -85,7 +85,7 @@ int run(int argc, char** argv) {
     if (*check) return check_command(loaded, check_options);
     if (report_problems(loaded)) return 2;
     if (*infer) return infer_command(loaded.config, infer_options);
-    if (*serve) return serve_command(loaded.config);
+    if (*serve) return serve_command(config_options, loaded.config);
     if (*scan) return scan_command(loaded.config, scan_dir);
   } catch (const std::exception& e) {
     std::cerr << "inferwatch: fatal: " << e.what() << '\n';

@@ -1,7 +1,11 @@
 #include <inferwatch/app/serve_command.hpp>
 
+#include <inferwatch/app/config_summary.hpp>
 #include <inferwatch/app/daemon_parts.hpp>
+#include <inferwatch/app/model_reloader.hpp>
 #include <inferwatch/app/server_access.hpp>
+#include <inferwatch/app/service_loop.hpp>
+#include <inferwatch/app/service_notifier.hpp>
 #include <inferwatch/app/version.hpp>
 #include <inferwatch/pipeline/pipeline.hpp>
 #include <inferwatch/server/api.hpp>
@@ -18,12 +22,15 @@
 
 namespace inferwatch::app {
 
-int serve_command(const config::Config& config) {
+int serve_command(const ConfigOptions& options, const config::Config& config) {
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  log_config_summary(config, options.file);
+  const ServiceNotifier notifier;
 
   // Refuse an unsafe or broken server setup before the costly model warm-up.
   const auto listen = util::parse_host_port(config.server.listen);
@@ -48,33 +55,54 @@ int serve_command(const config::Config& config) {
   }
 
   metrics::Metrics metrics;
-  const auto& model = parts->model->info();
+  const auto& model = parts->engine->info();
   metrics.model_loaded(model.name, model.version, model.device);
   server::Broadcaster broadcaster;
   pipeline::Pipeline pipeline(
-      config, parts->roots, *parts->database, *parts->model,
+      config, parts->roots, *parts->database, parts->engine,
       [&](std::int64_t id, const std::string& path, const std::string& json) {
         broadcaster.publish(id, path, json);
       },
       &metrics);
+  parts->engine.reset();  // the pipeline holds it; a reload must be able to free it
   pipeline.start();
+  ModelReloader reloader(config, pipeline, metrics);
+
+  watch::WatcherOptions watch_options;
+  watch_options.roots = parts->roots;
+  watch_options.recursive = config.watch.recursive;
+  watch_options.filter =
+      watch::NameFilter(config.watch.include, config.watch.exclude, config.results.sidecar_suffix);
+  watch_options.rescan_interval = std::chrono::seconds(config.watch.rescan_interval_s);
+  watch_options.metrics = &metrics;
+  watch::Watcher watcher(watch_options,
+                         [&](std::vector<watch::Candidate> c) { pipeline.add(std::move(c)); });
+  ServiceLoop loop({options, pipeline, watcher, reloader, metrics, notifier}, config);
 
   std::atomic<bool> watching{false};
   server::Router router(*token, &metrics);
-  const server::ApiContext api{**reader,
-                               parts->model->info(),
-                               fmt::format("{} ({})", version(), git_revision()),
-                               parts->roots,
-                               [&] { return pipeline.stats().in_flight; },
-                               [&] {
-                                 std::vector<std::string> reasons;
-                                 if (!watching) reasons.emplace_back("watcher is not running");
-                                 return reasons;
-                               },
-                               metrics,
-                               [&](std::string bytes, std::function<void(results::Record)> reply) {
-                                 return pipeline.infer_now(std::move(bytes), std::move(reply));
-                               }};
+  const server::ApiContext api{
+      **reader,
+      [&] { return pipeline.engine()->info(); },
+      fmt::format("{} ({})", version(), git_revision()),
+      parts->roots,
+      [&] { return pipeline.stats().in_flight; },
+      [&] {
+        std::vector<std::string> reasons;
+        if (!watching) reasons.emplace_back("watcher is not running");
+        if (auto stall = loop.stalled(); stall && watching) reasons.push_back(*stall);
+        return reasons;
+      },
+      metrics,
+      [&](std::string bytes, std::function<void(results::Record)> reply) {
+        return pipeline.infer_now(std::move(bytes), std::move(reply));
+      },
+      [&](std::function<void(util::Result<infer::ModelInfo>)> done) {
+        if (!reloader.reload(done)) {
+          done(util::Error{"reload_in_progress",
+                           "a model reload is already running; retry when it has finished"});
+        }
+      }};
   server::add_api_routes(router, api);
   server::HttpServerOptions http;
   http.host = listen->host;
@@ -99,15 +127,6 @@ int serve_command(const config::Config& config) {
     return 2;
   }
 
-  watch::WatcherOptions options;
-  options.roots = parts->roots;
-  options.recursive = config.watch.recursive;
-  options.filter =
-      watch::NameFilter(config.watch.include, config.watch.exclude, config.results.sidecar_suffix);
-  options.rescan_interval = std::chrono::seconds(config.watch.rescan_interval_s);
-  options.metrics = &metrics;
-  watch::Watcher watcher(options,
-                         [&](std::vector<watch::Candidate> c) { pipeline.add(std::move(c)); });
   if (auto started = watcher.start(); !started) {
     spdlog::critical("cannot start: {}", started.error().message);
     pipeline.stop(std::chrono::milliseconds(0));
@@ -116,18 +135,12 @@ int serve_command(const config::Config& config) {
   watching = true;
   spdlog::info("ready: watching {} root(s), database {}, listening on {}:{}", parts->roots.size(),
                config.database.path.string(), listen->host, http_server.port());
+  notifier.ready(loop.status_line());
 
-  for (;;) {
-    int received = 0;
-    if (sigwait(&signals, &received) != 0) continue;
-    if (received == SIGHUP) {
-      spdlog::warn("SIGHUP: configuration reload is not available yet; restart to apply changes");
-      continue;
-    }
-    spdlog::info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
-                 config.batching.drain_timeout_ms);
-    break;
-  }
+  const int received = loop.run(signals);
+  spdlog::info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
+               config.batching.drain_timeout_ms);
+  notifier.stopping();
   watcher.stop();
   watching = false;
   pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));

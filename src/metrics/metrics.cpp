@@ -95,7 +95,11 @@ struct Metrics::Families {
         reloads(prometheus::BuildCounter()
                     .Name("inferwatch_model_reloads_total")
                     .Help("Model reloads, by result")
-                    .Register(r)) {
+                    .Register(r)),
+        config_reloads(prometheus::BuildCounter()
+                           .Name("inferwatch_config_reloads_total")
+                           .Help("Configuration reloads (SIGHUP), by result")
+                           .Register(r)) {
     for (std::size_t i = 0; i < k_stages.size(); ++i) {
       stage[i] = &stages.Add({{"stage", std::string(k_stages[i])}}, latency_buckets());
     }
@@ -105,6 +109,8 @@ struct Metrics::Families {
     }
     reloads.Add({{"result", "ok"}});
     reloads.Add({{"result", "failed"}});
+    config_reloads.Add({{"result", "ok"}});
+    config_reloads.Add({{"result", "failed"}});
   }
 
   prometheus::Counter& detected;
@@ -126,6 +132,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& ws_disconnects;
   prometheus::Family<prometheus::Gauge>& model_info;
   prometheus::Family<prometheus::Counter>& reloads;
+  prometheus::Family<prometheus::Counter>& config_reloads;
   std::mutex model_mutex;  // guards the model_info series swap
   prometheus::Gauge* model_current = nullptr;
 };
@@ -178,6 +185,10 @@ void Metrics::model_loaded(const std::string& name, const std::string& version,
 
 void Metrics::model_reload(bool ok) {
   m_f->reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+}
+
+void Metrics::config_reload(bool ok) {
+  m_f->config_reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();
 }
 
 std::string Metrics::scrape() const {

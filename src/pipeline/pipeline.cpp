@@ -1,21 +1,22 @@
 #include <inferwatch/pipeline/pipeline.hpp>
 
-#include <inferwatch/infer/postprocessor.hpp>
 #include <inferwatch/infer/prepared_input.hpp>
-#include <inferwatch/infer/preprocessor.hpp>
 #include <inferwatch/pipeline/batcher.hpp>
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
 #include <inferwatch/util/file.hpp>
 #include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/log_fields.hpp>
 #include <inferwatch/util/sha256.hpp>
 #include <inferwatch/util/time.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <tbb/task_arena.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -35,6 +36,7 @@ struct WorkItem {
   std::filesystem::path file;  // absolute
   Clock::time_point fed;
   Clock::time_point decode_started;
+  std::shared_ptr<Engine> engine;  // the model this item is prepared for, from decode to result
   infer::PreparedInput prepared;
   std::optional<results::Record> record;         // a result to commit (ok or error)
   std::optional<store::StoredResult> adopted;    // a crash-orphaned sidecar to commit as is
@@ -50,16 +52,13 @@ using ItemPtr = std::unique_ptr<WorkItem>;
 class Pipeline::Impl {
  public:
   Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Database& db,
-       infer::Model& model, Listener listener, metrics::Metrics* metrics)
+       std::shared_ptr<Engine> engine, Listener listener, metrics::Metrics* metrics)
       : m_config(config),
         m_roots(std::move(roots)),
         m_db(db),
-        m_model(model),
         m_listener(std::move(listener)),
         m_metrics(metrics),
-        m_preprocessor(config.preprocess),
-        m_postprocessor(config.postprocess, model.info().labels),
-        m_builder(model.info(), m_postprocessor, config.postprocess.mode),
+        m_engine(std::move(engine)),
         m_settler(std::chrono::milliseconds(config.watch.settle_ms)),
         m_capacity(std::max<std::int64_t>(64, 4 * config.batching.max_batch_size)),
         // TBB lends an arena at most cores - 1 workers; the batcher thread has the last core.
@@ -101,6 +100,31 @@ class Pipeline::Impl {
     m_batcher.stop();
   }
 
+  void use_engine(std::shared_ptr<Engine> engine) {
+    std::lock_guard lock(m_engine_mutex);
+    m_engine = std::move(engine);
+  }
+
+  std::shared_ptr<Engine> engine() const {
+    std::lock_guard lock(m_engine_mutex);
+    return m_engine;
+  }
+
+  std::optional<std::string> stalled(std::chrono::milliseconds limit) const {
+    const auto now = Clock::now().time_since_epoch().count();
+    const auto limit_ticks = std::chrono::duration_cast<Clock::duration>(limit).count();
+    const auto forward = m_forward_started.load();
+    if (forward != 0 && now - forward > limit_ticks) {
+      return fmt::format("a model forward has been running for {} s",
+                         (now - forward) / std::chrono::duration_cast<Clock::duration>(
+                                               std::chrono::seconds(1)).count());
+    }
+    if (m_thread.joinable() && now - m_store_turn.load() > limit_ticks) {
+      return std::string("the store thread has not turned for longer than the watchdog limit");
+    }
+    return std::nullopt;
+  }
+
   bool infer_now(std::string bytes, std::function<void(results::Record)> reply) {
     if (m_interactive.fetch_add(1) >= m_capacity) {
       --m_interactive;
@@ -112,7 +136,8 @@ class Pipeline::Impl {
     item->reply = std::move(reply);
     run_on_pool(std::move(item), [this, bytes = std::move(bytes)](ItemPtr& owned) {
       owned->decode_started = Clock::now();
-      owned->prepared = infer::prepare_input(bytes, m_preprocessor);
+      owned->engine = engine();
+      owned->prepared = infer::prepare_input(bytes, owned->engine->preprocessor());
       if (!owned->prepared.input) return fail(owned, owned->prepared.input.error());
       m_batcher.submit(std::move(owned), Lane::interactive);
     });
@@ -136,6 +161,7 @@ class Pipeline::Impl {
   void store_loop() {
     std::unique_lock lock(m_mutex);
     for (;;) {
+      m_store_turn = Clock::now().time_since_epoch().count();
       auto wake = Clock::now() + std::chrono::milliseconds(200);
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
       m_changed.wait_until(lock, wake,
@@ -249,7 +275,9 @@ class Pipeline::Impl {
   void fail(ItemPtr& item, util::Error error) {
     const infer::PreparedInput* prepared =
         item->prepared.sha256.empty() ? nullptr : &item->prepared;
-    item->record = m_builder.failed(item->job.path, prepared, std::move(error), timings(*item, 0));
+    if (!item->engine) item->engine = engine();
+    item->record =
+        item->engine->builder().failed(item->job.path, prepared, std::move(error), timings(*item, 0));
     finish(std::move(item));
   }
 
@@ -275,7 +303,6 @@ class Pipeline::Impl {
     std::vector<results::SidecarWrite> sidecars;
     std::vector<std::size_t> sidecar_row;  // rows index of each sidecar
     std::vector<store::FileSighting> changed;
-    std::vector<std::string> paths;
     for (auto& item : done) {
       const store::Job& job = item->job;
       if (item->vanished) {
@@ -310,7 +337,6 @@ class Pipeline::Impl {
         }
       }
       rows.push_back(std::move(row));
-      paths.push_back(item->file.string());
     }
     const auto write_started = Clock::now();
     const auto written = results::write_sidecars(sidecars);
@@ -318,7 +344,6 @@ class Pipeline::Impl {
       if (written[i].ok()) continue;
       // The result cannot sit beside the image: record that instead, so it shows in the API.
       store::StoredResult& row = rows[sidecar_row[i]];
-      spdlog::warn("{}: {}", paths[sidecar_row[i]], written[i].error().message);
       auto json = boost::json::parse(row.json).as_object();
       json["status"] = "error";
       json.erase("predictions");
@@ -344,12 +369,36 @@ class Pipeline::Impl {
     for (const auto& row : rows) {
       (row.status == "ok" ? ok : errors) += 1;
       if (m_metrics) m_metrics->result_stored(row.status == "ok");
-      spdlog::debug("result {} for {}/{}: {}", row.id, row.root, row.path, row.status);
+      log_result(row);
       if (m_listener) m_listener(row.id, row.path, row.json);
     }
     std::lock_guard lock(m_mutex);
     m_ok += ok;
     m_errors += errors;
+  }
+
+  // One line per result: debug when ok, warning when an error, with the file as journal fields.
+  static void log_result(const store::StoredResult& row) {
+    const bool ok = row.status == "ok";
+    if (!spdlog::should_log(ok ? spdlog::level::debug : spdlog::level::warn)) return;
+    const util::ScopedLogFields fields{{"path", row.path},
+                                       {"root", row.root},
+                                       {"result_id", std::to_string(row.id)},
+                                       {"status", row.status},
+                                       {"error_code", row.error_code},
+                                       {"model_version", row.model_version}};
+    if (ok) {
+      spdlog::debug("{}/{}: result {} ok", row.root, row.path, row.id);
+      return;
+    }
+    boost::system::error_code ec;
+    const auto json = boost::json::parse(row.json, ec);
+    const auto* error = ec || !json.is_object() ? nullptr : json.as_object().if_contains("error");
+    const auto* message = error && error->is_object() ? error->as_object().if_contains("message")
+                                                      : nullptr;
+    spdlog::warn("{}/{}: result {} is an error: {}: {}", row.root, row.path, row.id,
+                 row.error_code,
+                 message && message->is_string() ? std::string(message->get_string()) : "");
   }
 
   // Old results go (database.retention_days), at start and then hourly; current ones never do.
@@ -379,6 +428,7 @@ class Pipeline::Impl {
   // Hands `item` on (batcher or store thread) unless it throws; then the caller still owns it.
   void decode(ItemPtr& item) {
     item->decode_started = Clock::now();
+    item->engine = engine();
     util::FileStat st;
     auto bytes = util::read_file(item->file, m_config.watch.max_file_bytes, &st);
     if (!bytes && bytes.error().code == "not_found") {
@@ -391,7 +441,7 @@ class Pipeline::Impl {
     }
     if (!bytes) return fail(item, bytes.error());
     if (adopt(*item, *bytes)) return finish(std::move(item));
-    item->prepared = infer::prepare_input(*bytes, m_preprocessor);
+    item->prepared = infer::prepare_input(*bytes, item->engine->preprocessor());
     if (m_metrics) {
       m_metrics->stage(metrics::Stage::queue,
                        util::ms_between(item->fed, item->decode_started) / 1000.0);
@@ -453,6 +503,7 @@ class Pipeline::Impl {
 
   void finish(ItemPtr item) {
     item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
+    item->engine.reset();  // an old model goes as soon as its last item is done
     if (item->reply) {                                   // interactive: straight back to the caller
       --m_interactive;
       item->reply(std::move(*item->record));
@@ -478,25 +529,43 @@ class Pipeline::Impl {
     }
   }
 
-  // Hands each item on as it is done; the ones left in `batch` were not.
+  // Hands each item on as it is done; the ones left in `batch` were not. Right after a model
+  // swap a batch may hold items prepared for either engine: each group runs on its own.
   void forward_batch(std::vector<ItemPtr>& batch) {
-    std::vector<const infer::InputTensor*> inputs;
-    inputs.reserve(batch.size());
-    for (const auto& item : batch) inputs.push_back(&item->prepared.input.value());
-    const auto started = Clock::now();
-    auto outputs = m_model.forward(inputs);
-    const double infer_ms = util::ms_between(started, Clock::now());
-    if (m_metrics) {
-      m_metrics->batch_formed(batch.size());
-      m_metrics->stage(metrics::Stage::infer, infer_ms / 1000.0);
+    if (m_metrics) m_metrics->batch_formed(batch.size());
+    std::stable_sort(batch.begin(), batch.end(), [](const ItemPtr& a, const ItemPtr& b) {
+      return std::less<>()(a->engine.get(), b->engine.get());
+    });
+    auto first = batch.begin();
+    while (first != batch.end()) {
+      const auto last = std::find_if(first, batch.end(), [&](const ItemPtr& item) {
+        return item->engine != (*first)->engine;
+      });
+      forward_group(std::span<ItemPtr>(first, last));
+      first = last;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      WorkItem& item = *batch[i];
-      item.record = outputs ? m_builder.finished(item.job.path, item.prepared,
-                                                 std::move((*outputs)[i]), timings(item, infer_ms))
-                            : m_builder.failed(item.job.path, &item.prepared, outputs.error(),
-                                               timings(item, infer_ms));
-      finish(std::move(batch[i]));
+  }
+
+  // Items of one engine: forward, then build and hand on each result.
+  void forward_group(std::span<ItemPtr> group) {
+    Engine& engine = *group.front()->engine;
+    std::vector<const infer::InputTensor*> inputs;
+    inputs.reserve(group.size());
+    for (const auto& item : group) inputs.push_back(&item->prepared.input.value());
+    const auto started = Clock::now();
+    m_forward_started = started.time_since_epoch().count();
+    auto outputs = engine.model().forward(inputs);
+    m_forward_started = 0;
+    const double infer_ms = util::ms_between(started, Clock::now());
+    if (m_metrics) m_metrics->stage(metrics::Stage::infer, infer_ms / 1000.0);
+    const auto& builder = engine.builder();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      WorkItem& item = *group[i];
+      item.record = outputs ? builder.finished(item.job.path, item.prepared,
+                                               std::move((*outputs)[i]), timings(item, infer_ms))
+                            : builder.failed(item.job.path, &item.prepared, outputs.error(),
+                                             timings(item, infer_ms));
+      finish(std::move(group[i]));
     }
   }
 
@@ -504,12 +573,15 @@ class Pipeline::Impl {
   const std::vector<std::filesystem::path> m_roots;
   std::vector<std::string> m_root_names;
   store::Database& m_db;
-  infer::Model& m_model;
   Listener m_listener;
   metrics::Metrics* m_metrics;
-  const infer::Preprocessor m_preprocessor;
-  const infer::Postprocessor m_postprocessor;
-  const results::RecordBuilder m_builder;
+
+  mutable std::mutex m_engine_mutex;
+  std::shared_ptr<Engine> m_engine;  // for items decoded from now on; guarded by m_engine_mutex
+
+  // Liveness for the watchdog: steady-clock ticks; 0 = no forward running.
+  std::atomic<Clock::rep> m_store_turn{0};
+  std::atomic<Clock::rep> m_forward_started{0};
 
   // Store thread only.
   Settler m_settler;
@@ -542,10 +614,10 @@ class Pipeline::Impl {
 };
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-                   store::Database& database, infer::Model& model, Listener listener,
-                   metrics::Metrics* metrics)
-    : m_impl(std::make_unique<Impl>(config, std::move(roots), database, model, std::move(listener),
-                                    metrics)) {}
+                   store::Database& database, std::shared_ptr<Engine> engine,
+                   Listener listener, metrics::Metrics* metrics)
+    : m_impl(std::make_unique<Impl>(config, std::move(roots), database, std::move(engine),
+                                    std::move(listener), metrics)) {}
 Pipeline::~Pipeline() = default;
 void Pipeline::start() { m_impl->start(); }
 void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::move(candidates)); }
@@ -553,6 +625,11 @@ bool Pipeline::infer_now(std::string bytes, std::function<void(results::Record)>
   return m_impl->infer_now(std::move(bytes), std::move(reply));
 }
 void Pipeline::stop(std::chrono::milliseconds timeout) { m_impl->stop(timeout); }
+void Pipeline::use_engine(std::shared_ptr<Engine> engine) { m_impl->use_engine(std::move(engine)); }
+std::shared_ptr<Engine> Pipeline::engine() const { return m_impl->engine(); }
+std::optional<std::string> Pipeline::stalled(std::chrono::milliseconds limit) const {
+  return m_impl->stalled(limit);
+}
 bool Pipeline::idle() const { return m_impl->idle(); }
 PipelineStats Pipeline::stats() const { return m_impl->stats(); }
 

@@ -79,8 +79,7 @@ Response latest_result(const ApiContext& c, const Request& r) {
   return json_response(row->json);
 }
 
-Response model_info(const ApiContext& c) {
-  const auto& m = c.model;
+Response model_info(const infer::ModelInfo& m) {
   boost::json::array labels(m.labels.begin(), m.labels.end());
   boost::json::object o{
       {"name", m.name},
@@ -107,7 +106,7 @@ Response status(const ApiContext& c) {
       {"version", c.version},
       {"uptime_s", std::round(uptime * 10) / 10},
       {"watch_roots", roots},
-      {"model", c.model.version},
+      {"model", c.model().version},
       {"queue", {{"pending", counts.pending}, {"in_flight", c.in_flight()}}},
       {"files", counts.files},
       {"results",
@@ -167,7 +166,14 @@ void add_api_routes(Router& router, const ApiContext& c) {
     r.headers.emplace_back("Upgrade", "websocket");
     return r;
   });
-  router.add("GET", "/v1/model", [&c](const Request&) { return model_info(c); });
+  router.add("GET", "/v1/model", [&c](const Request&) { return model_info(c.model()); });
+  router.add_async("POST", "/v1/model/reload", [&c](const Request&, Router::Reply reply) {
+    c.reload_model([reply](util::Result<infer::ModelInfo> outcome) {
+      if (outcome) return reply(model_info(*outcome));
+      const auto& e = outcome.error();
+      reply(error_response(e.code == "reload_in_progress" ? 409 : 422, e.code, e.message));
+    });
+  });
   router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
 }
 

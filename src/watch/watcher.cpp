@@ -6,6 +6,7 @@
 
 #include <sys/inotify.h>
 #include <unistd.h>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -65,12 +66,8 @@ class Watcher::Impl {
     uv_async_init(&m_loop, &m_async, &Impl::on_async);
     uv_timer_init(&m_loop, &m_rescan_timer);
     uv_timer_init(&m_loop, &m_periodic_timer);
-    for (auto* h :
-         {reinterpret_cast<uv_handle_t*>(&m_poll), reinterpret_cast<uv_handle_t*>(&m_async),
-          reinterpret_cast<uv_handle_t*>(&m_rescan_timer),
-          reinterpret_cast<uv_handle_t*>(&m_periodic_timer)}) {
-      h->data = this;
-    }
+    uv_timer_init(&m_loop, &m_heartbeat_timer);
+    for (auto* h : handles()) h->data = this;
 
     full_scan("startup");
     const std::uint64_t limit = read_max_user_watches();
@@ -82,6 +79,10 @@ class Watcher::Impl {
     }
     uv_poll_start(&m_poll, UV_READABLE, &Impl::on_poll);
     arm_periodic();
+    beat();
+    uv_timer_start(
+        &m_heartbeat_timer,
+        [](uv_timer_t* t) { self(reinterpret_cast<uv_handle_t*>(t)).beat(); }, 1000, 1000);
     m_thread = std::thread([this] {
       uv_run(&m_loop, UV_RUN_DEFAULT);
       uv_loop_close(&m_loop);
@@ -113,6 +114,11 @@ class Watcher::Impl {
     uv_async_send(&m_async);
   }
 
+  std::chrono::steady_clock::duration since_last_turn() const {
+    return std::chrono::steady_clock::now().time_since_epoch() -
+           std::chrono::steady_clock::duration(m_last_turn.load());
+  }
+
   WatcherStats stats() const {
     return WatcherStats{m_watches.load(), m_overflows.load(), m_rescans.load(),
                         m_failed_watches.load(), m_unknown_watches.load()};
@@ -125,6 +131,16 @@ class Watcher::Impl {
   };
 
   static Impl& self(uv_handle_t* h) { return *static_cast<Impl*>(h->data); }
+
+  std::array<uv_handle_t*, 5> handles() {
+    return {reinterpret_cast<uv_handle_t*>(&m_poll), reinterpret_cast<uv_handle_t*>(&m_async),
+            reinterpret_cast<uv_handle_t*>(&m_rescan_timer),
+            reinterpret_cast<uv_handle_t*>(&m_periodic_timer),
+            reinterpret_cast<uv_handle_t*>(&m_heartbeat_timer)};
+  }
+
+  // The loop is alive: it ran this timer (a rescan of a huge tree may delay it; that is seen).
+  void beat() { m_last_turn = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
   static void on_poll(uv_poll_t* h, int status, int) {
     if (status < 0) {
@@ -144,10 +160,7 @@ class Watcher::Impl {
       stopping = me.m_stopping;
     }
     if (stopping) {
-      for (auto* handle :
-           {reinterpret_cast<uv_handle_t*>(&me.m_poll), reinterpret_cast<uv_handle_t*>(&me.m_async),
-            reinterpret_cast<uv_handle_t*>(&me.m_rescan_timer),
-            reinterpret_cast<uv_handle_t*>(&me.m_periodic_timer)}) {
+      for (auto* handle : me.handles()) {
         if (!uv_is_closing(handle)) uv_close(handle, nullptr);
       }
       return;
@@ -328,6 +341,7 @@ class Watcher::Impl {
   uv_async_t m_async{};
   uv_timer_t m_rescan_timer{};
   uv_timer_t m_periodic_timer{};
+  uv_timer_t m_heartbeat_timer{};
   std::thread m_thread;
 
   // Loop thread only.
@@ -341,6 +355,7 @@ class Watcher::Impl {
   bool m_stopping = false;
   std::vector<std::string> m_requested;
 
+  std::atomic<std::chrono::steady_clock::rep> m_last_turn{0};
   std::atomic<std::uint64_t> m_watches{0}, m_overflows{0}, m_rescans{0}, m_failed_watches{0},
       m_unknown_watches{0};
 };
@@ -352,5 +367,8 @@ util::Result<void> Watcher::start() { return m_impl->start(); }
 void Watcher::stop() { m_impl->stop(); }
 void Watcher::request_rescan(std::string reason) { m_impl->request_rescan(std::move(reason)); }
 WatcherStats Watcher::stats() const { return m_impl->stats(); }
+std::chrono::steady_clock::duration Watcher::since_last_turn() const {
+  return m_impl->since_last_turn();
+}
 
 }  // namespace inferwatch::watch

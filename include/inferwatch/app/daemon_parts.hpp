@@ -3,7 +3,7 @@
 // What `serve` and `scan` both set up before processing: roots, database, model.
 
 #include <inferwatch/config/config.hpp>
-#include <inferwatch/infer/model.hpp>
+#include <inferwatch/pipeline/engine.hpp>
 #include <inferwatch/store/database.hpp>
 #include <inferwatch/util/result.hpp>
 
@@ -16,12 +16,15 @@ namespace inferwatch::app {
 struct DaemonParts {
   std::vector<std::filesystem::path> roots;  // absolute, existing
   std::unique_ptr<store::Database> database;
-  std::unique_ptr<infer::Model> model;
+  std::shared_ptr<pipeline::Engine> engine;
 };
 
 // Create missing roots, remove crash leftovers (temp sidecars), open the database, load and warm
 // up the model. Errors name what failed.
 util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
                                             std::vector<std::filesystem::path> roots);
+
+// Load, validate and warm up the configured model with its pre- and postprocessing (logged).
+util::Result<std::shared_ptr<pipeline::Engine>> load_engine(const config::Config& config);
 
 }  // namespace inferwatch::app

@@ -43,6 +43,7 @@ class Metrics {
   void queue_depth(std::int64_t pending, std::int64_t in_flight, std::int64_t settling);
   void model_loaded(const std::string& name, const std::string& version, const std::string& device);
   void model_reload(bool ok);
+  void config_reload(bool ok);
 
   // The Prometheus text exposition (format 0.0.4), process_* metrics included.
   std::string scrape() const;

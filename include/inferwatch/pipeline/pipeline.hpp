@@ -10,12 +10,13 @@
 //
 // Exactly once: the result row and the file's done state commit together; the sidecar is written
 // first, so a crash between the two leaves a sidecar whose id was never committed, which the next
-// run adopts instead of recomputing. Ownership: the store thread owns the Database; the model is
-// only used on the batcher thread.
+// run adopts instead of recomputing. Ownership: the store thread owns the Database; models are
+// only used on the batcher thread. Hot reload: use_engine() swaps the model for items decoded
+// afterwards; items already decoded finish on the engine they were prepared for.
 
 #include <inferwatch/config/config.hpp>
-#include <inferwatch/infer/model.hpp>
 #include <inferwatch/metrics/metrics.hpp>
+#include <inferwatch/pipeline/engine.hpp>
 #include <inferwatch/results/record.hpp>
 #include <inferwatch/store/database.hpp>
 #include <inferwatch/watch/candidate.hpp>
@@ -25,6 +26,8 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace inferwatch::pipeline {
@@ -45,9 +48,10 @@ class Pipeline {
   using Listener =
       std::function<void(std::int64_t id, const std::string& path, const std::string& json)>;
 
-  // `database`, `model` and `metrics` (optional) must outlive the pipeline.
+  // `database` and `metrics` (optional) must outlive the pipeline. Only the settings that cannot
+  // change while running are read from `config` (the engine carries the model's own settings).
   Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-           store::Database& database, infer::Model& model, Listener listener = {},
+           store::Database& database, std::shared_ptr<Engine> engine, Listener listener = {},
            metrics::Metrics* metrics = nullptr);
   ~Pipeline();
 
@@ -64,6 +68,15 @@ class Pipeline {
   // Stop taking new work, finish what is in flight (at most `timeout`), commit it, stop threads.
   // Work not finished stays pending in the database for the next run.
   void stop(std::chrono::milliseconds timeout);
+
+  // Process files decoded from now on with `engine` (thread-safe). The previous engine is freed
+  // when its last item is done.
+  void use_engine(std::shared_ptr<Engine> engine);
+  std::shared_ptr<Engine> engine() const;
+
+  // Why the pipeline looks stuck (a forward running, or the store thread not turning, for longer
+  // than `limit`), or nothing. For the systemd watchdog. Thread-safe.
+  std::optional<std::string> stalled(std::chrono::milliseconds limit) const;
 
   // True when nothing is pending, settling or in flight (used by `scan`).
   bool idle() const;

@@ -1,12 +1,14 @@
 #pragma once
 
-// The REST endpoints of SPEC §6 that read state: health, readiness, results, model, status.
+// The REST endpoints of SPEC §6: health, readiness, results, inference, model (and its reload),
+// status.
 
 #include <inferwatch/infer/model_info.hpp>
 #include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/results/record.hpp>
 #include <inferwatch/server/router.hpp>
 #include <inferwatch/store/reader.hpp>
+#include <inferwatch/util/result.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +21,7 @@ namespace inferwatch::server {
 
 struct ApiContext {
   store::Reader& reader;
-  const infer::ModelInfo& model;
+  std::function<infer::ModelInfo()> model;  // the model serving now (it changes on reload)
   std::string version;  // "0.1.0 (abc1234)"
   std::vector<std::filesystem::path> roots;
   std::function<std::int64_t()> in_flight;              // files decoding, batching or writing
@@ -27,6 +29,9 @@ struct ApiContext {
   metrics::Metrics& metrics;
   // POST /v1/infer: run on the interactive lane; false when the lane is full (503).
   std::function<bool(std::string bytes, std::function<void(results::Record)> reply)> infer;
+  // POST /v1/model/reload: `done` gets the new model's info, or the error (code
+  // `reload_in_progress` → 409, anything else → 422; the old model keeps serving).
+  std::function<void(std::function<void(util::Result<infer::ModelInfo>)> done)> reload_model;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

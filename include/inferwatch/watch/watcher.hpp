@@ -62,6 +62,10 @@ class Watcher {
 
   WatcherStats stats() const;
 
+  // How long since the loop thread last ran its 1 s heartbeat timer: a stuck loop shows here
+  // (for the systemd watchdog). Thread-safe.
+  std::chrono::steady_clock::duration since_last_turn() const;
+
  private:
   class Impl;
   std::unique_ptr<Impl> m_impl;

@@ -1,0 +1,47 @@
+#include "journal_sink.hpp"
+
+#include <inferwatch/util/log_fields.hpp>
+
+#include <systemd/sd-journal.h>
+#include <sys/uio.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
+namespace inferwatch::app {
+namespace {
+
+int syslog_priority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::critical: return LOG_CRIT;
+    case spdlog::level::err: return LOG_ERR;
+    case spdlog::level::warn: return LOG_WARNING;
+    case spdlog::level::info: return LOG_INFO;
+    default: return LOG_DEBUG;
+  }
+}
+
+}  // namespace
+
+void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
+  std::vector<std::string> entries;
+  entries.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
+  entries.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
+  entries.emplace_back("SYSLOG_IDENTIFIER=inferwatch");
+  for (const auto& field : util::current_log_fields()) {
+    std::string name = "INFERWATCH_";
+    std::transform(field.key.begin(), field.key.end(), std::back_inserter(name),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    entries.push_back(name + "=" + field.value);
+  }
+  std::vector<iovec> iov;
+  iov.reserve(entries.size());
+  for (auto& e : entries) iov.push_back({e.data(), e.size()});
+  // Nothing sensible to do if journald is gone: the line is lost, like a full syslog buffer.
+  (void)sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+}
+
+}  // namespace inferwatch::app

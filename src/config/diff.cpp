@@ -1,0 +1,39 @@
+#include <inferwatch/config/diff.hpp>
+
+#include <inferwatch/config/printer.hpp>
+
+#include <map>
+#include <sstream>
+
+namespace inferwatch::config {
+namespace {
+
+// to_toml prints one "key = value" line per key under "[section]" headers; the printed value
+// is canonical, so equal text means equal value.
+std::map<std::string, std::string> flatten(const Config& config) {
+  std::map<std::string, std::string> keys;
+  std::istringstream in(to_toml(config));
+  std::string section, line;
+  while (std::getline(in, line)) {
+    if (line.starts_with('[')) {
+      section = line.substr(1, line.find(']') - 1);
+    } else if (const auto eq = line.find(" = "); eq != std::string::npos) {
+      keys[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+    }
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::vector<std::string> changed_keys(const Config& before, const Config& after) {
+  const auto a = flatten(before), b = flatten(after);
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : a) {
+    const auto it = b.find(key);
+    if (it == b.end() || it->second != value) changed.push_back(key);
+  }
+  return changed;
+}
+
+}  // namespace inferwatch::config
