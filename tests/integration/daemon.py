@@ -6,6 +6,8 @@ import signal
 import sqlite3
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 from conftest import binary
 
@@ -24,10 +26,10 @@ class Daemon:
             f'[log]\nlevel = "debug"\n' + server_config + extra_config)
         self.proc = None
 
-    def start(self, timeout=60):
+    def start(self, timeout=60, env=None):
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([binary(), "serve", "-c", str(self.config)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         deadline = time.time() + timeout
         while time.time() < deadline:
             ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", self.log_path.read_text())
@@ -47,6 +49,33 @@ class Daemon:
         code = self.proc.wait(timeout=timeout)
         self.log.close()
         return code
+
+    def hup(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+    def http(self, method, path, data=None, timeout=60):
+        """(status, parsed JSON body) of one request to the daemon's API."""
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def metric(self, name, /, **labels):
+        """The value of one sample on /metrics (0 when absent)."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=30) as response:
+            text = response.read().decode()
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            if series == name or (want and series.startswith(name + "{")
+                                  and sorted(series[len(name) + 1:-1].split(",")) == want.split(",")):
+                return float(value)
+        return 0.0
+
+    def log_text(self):
+        return self.log_path.read_text()
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
