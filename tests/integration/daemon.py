@@ -26,13 +26,16 @@ class Daemon:
             f'[log]\nlevel = "debug"\n' + server_config + extra_config)
         self.proc = None
 
-    def start(self, timeout=60, env=None):
+    def start(self, timeout=60, env=None, ready_line=None):
+        """Start and wait for the "ready: ... listening on H:P" line, read from the log file or
+        from `ready_line()` (for logs that go elsewhere, e.g. journald)."""
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([binary(), "serve", "-c", str(self.config)], stdout=self.log,
                                      stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        read = ready_line or (lambda: self.log_path.read_text())
         deadline = time.time() + timeout
         while time.time() < deadline:
-            ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", self.log_path.read_text())
+            ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", read())
             if ready:
                 self.url = f"http://127.0.0.1:{ready.group(2)}"
                 self.port = int(ready.group(2))
