@@ -2,9 +2,9 @@
 
 #include <inferwatch/util/log_fields.hpp>
 
-#include <systemd/sd-journal.h>
 #include <sys/uio.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,11 +16,16 @@ namespace {
 
 int syslog_priority(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::critical: return LOG_CRIT;
-    case spdlog::level::err: return LOG_ERR;
-    case spdlog::level::warn: return LOG_WARNING;
-    case spdlog::level::info: return LOG_INFO;
-    default: return LOG_DEBUG;
+    case spdlog::level::critical:
+      return LOG_CRIT;
+    case spdlog::level::err:
+      return LOG_ERR;
+    case spdlog::level::warn:
+      return LOG_WARNING;
+    case spdlog::level::info:
+      return LOG_INFO;
+    default:
+      return LOG_DEBUG;
   }
 }
 

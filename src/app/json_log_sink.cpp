@@ -13,12 +13,18 @@ namespace {
 // Syslog's words, which log shippers map to severities without configuration.
 const char* level_name(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::critical: return "critical";
-    case spdlog::level::err: return "error";
-    case spdlog::level::warn: return "warning";
-    case spdlog::level::info: return "info";
-    case spdlog::level::debug: return "debug";
-    default: return "trace";
+    case spdlog::level::critical:
+      return "critical";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::warn:
+      return "warning";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::debug:
+      return "debug";
+    default:
+      return "trace";
   }
 }
 

@@ -10,15 +10,18 @@ ModelReloader::ModelReloader(config::Config config, pipeline::Pipeline& pipeline
                              metrics::Metrics& metrics)
     : m_pipeline(pipeline), m_metrics(metrics), m_config(std::move(config)) {}
 
-ModelReloader::~ModelReloader() {
+ModelReloader::~ModelReloader() { shutdown(); }
+
+void ModelReloader::shutdown() {
   std::lock_guard lock(m_mutex);
+  m_shut_down = true;
   if (m_thread.joinable()) m_thread.join();
 }
 
 bool ModelReloader::reload(Done done, std::optional<config::Config> config) {
   std::lock_guard lock(m_mutex);
   if (config) m_config = std::move(*config);
-  if (m_running.exchange(true)) return false;
+  if (m_shut_down || m_running.exchange(true)) return false;
   if (m_thread.joinable()) m_thread.join();  // the previous reload, already finished
   m_thread = std::thread([this, c = m_config, done = std::move(done)]() mutable {
     run(std::move(c), std::move(done));
@@ -29,8 +32,8 @@ bool ModelReloader::reload(Done done, std::optional<config::Config> config) {
 
 void ModelReloader::run(config::Config config, Done done) {
   const std::string old_version = m_pipeline.engine()->info().version;
-  const std::string source =
-      config.model.path.empty() ? std::string("the built-in demo model") : config.model.path.string();
+  const std::string source = config.model.path.empty() ? std::string("the built-in demo model")
+                                                       : config.model.path.string();
   spdlog::info("model reload: loading {} (still serving {})", source, old_version);
   util::Result<infer::ModelInfo> outcome = util::Error{"model_load_failed", "not run"};
   try {

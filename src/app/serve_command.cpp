@@ -100,7 +100,8 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
       [&](std::function<void(util::Result<infer::ModelInfo>)> done) {
         if (!reloader.reload(done)) {
           done(util::Error{"reload_in_progress",
-                           "a model reload is already running; retry when it has finished"});
+                           "a model reload is already running (or the daemon is stopping); "
+                           "retry when it has finished"});
         }
       }};
   server::add_api_routes(router, api);
@@ -141,6 +142,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   spdlog::info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
                config.batching.drain_timeout_ms);
   notifier.stopping();
+  reloader.shutdown();  // a reload's reply may still go to an HTTP client and to systemd
   watcher.stop();
   watching = false;
   pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));

@@ -26,8 +26,8 @@ ServiceLoop::ServiceLoop(ServiceParts parts, config::Config running)
       // Ping at half the watchdog timeout (systemd's advice); a stall is anything longer than
       // the timeout itself, so a slow but healthy batch does not get the daemon killed.
       m_stall_limit(parts.notifier.watchdog()
-                        ? std::max(milliseconds(1000), duration_cast<milliseconds>(
-                                                           *parts.notifier.watchdog()))
+                        ? std::max(milliseconds(1000),
+                                   duration_cast<milliseconds>(*parts.notifier.watchdog()))
                         : k_default_stall_limit),
       m_tick(parts.notifier.watchdog()
                  ? std::clamp(duration_cast<milliseconds>(*parts.notifier.watchdog()) / 2,

@@ -115,9 +115,10 @@ class Pipeline::Impl {
     const auto limit_ticks = std::chrono::duration_cast<Clock::duration>(limit).count();
     const auto forward = m_forward_started.load();
     if (forward != 0 && now - forward > limit_ticks) {
-      return fmt::format("a model forward has been running for {} s",
-                         (now - forward) / std::chrono::duration_cast<Clock::duration>(
-                                               std::chrono::seconds(1)).count());
+      return fmt::format(
+          "a model forward has been running for {} s",
+          (now - forward) /
+              std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(1)).count());
     }
     if (m_thread.joinable() && now - m_store_turn.load() > limit_ticks) {
       return std::string("the store thread has not turned for longer than the watchdog limit");
@@ -276,8 +277,8 @@ class Pipeline::Impl {
     const infer::PreparedInput* prepared =
         item->prepared.sha256.empty() ? nullptr : &item->prepared;
     if (!item->engine) item->engine = engine();
-    item->record =
-        item->engine->builder().failed(item->job.path, prepared, std::move(error), timings(*item, 0));
+    item->record = item->engine->builder().failed(item->job.path, prepared, std::move(error),
+                                                  timings(*item, 0));
     finish(std::move(item));
   }
 
@@ -394,10 +395,9 @@ class Pipeline::Impl {
     boost::system::error_code ec;
     const auto json = boost::json::parse(row.json, ec);
     const auto* error = ec || !json.is_object() ? nullptr : json.as_object().if_contains("error");
-    const auto* message = error && error->is_object() ? error->as_object().if_contains("message")
-                                                      : nullptr;
-    spdlog::warn("{}/{}: result {} is an error: {}: {}", row.root, row.path, row.id,
-                 row.error_code,
+    const auto* message =
+        error && error->is_object() ? error->as_object().if_contains("message") : nullptr;
+    spdlog::warn("{}/{}: result {} is an error: {}: {}", row.root, row.path, row.id, row.error_code,
                  message && message->is_string() ? std::string(message->get_string()) : "");
   }
 
@@ -504,7 +504,7 @@ class Pipeline::Impl {
   void finish(ItemPtr item) {
     item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
     item->engine.reset();  // an old model goes as soon as its last item is done
-    if (item->reply) {                                   // interactive: straight back to the caller
+    if (item->reply) {     // interactive: straight back to the caller
       --m_interactive;
       item->reply(std::move(*item->record));
       return;
@@ -614,8 +614,8 @@ class Pipeline::Impl {
 };
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-                   store::Database& database, std::shared_ptr<Engine> engine,
-                   Listener listener, metrics::Metrics* metrics)
+                   store::Database& database, std::shared_ptr<Engine> engine, Listener listener,
+                   metrics::Metrics* metrics)
     : m_impl(std::make_unique<Impl>(config, std::move(roots), database, std::move(engine),
                                     std::move(listener), metrics)) {}
 Pipeline::~Pipeline() = default;

@@ -81,8 +81,8 @@ class Watcher::Impl {
     arm_periodic();
     beat();
     uv_timer_start(
-        &m_heartbeat_timer,
-        [](uv_timer_t* t) { self(reinterpret_cast<uv_handle_t*>(t)).beat(); }, 1000, 1000);
+        &m_heartbeat_timer, [](uv_timer_t* t) { self(reinterpret_cast<uv_handle_t*>(t)).beat(); },
+        1000, 1000);
     m_thread = std::thread([this] {
       uv_run(&m_loop, UV_RUN_DEFAULT);
       uv_loop_close(&m_loop);

@@ -30,8 +30,11 @@ class ModelReloader {
   ~ModelReloader();  // waits for a reload in progress
 
   // Start a reload; with `config`, it (and every later reload) uses that configuration. False,
-  // without calling `done`, when a reload is already running. Thread-safe.
+  // without calling `done`, when a reload is already running or after shutdown(). Thread-safe.
   bool reload(Done done, std::optional<config::Config> config = std::nullopt);
+
+  // Wait for a reload in progress to finish (and its `done` to return); refuse new ones.
+  void shutdown();
 
  private:
   void run(config::Config config, Done done);
@@ -42,6 +45,7 @@ class ModelReloader {
   config::Config m_config;
   std::thread m_thread;
   std::atomic<bool> m_running{false};
+  bool m_shut_down = false;  // guarded by m_mutex
 };
 
 }  // namespace inferwatch::app

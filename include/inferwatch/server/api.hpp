@@ -22,7 +22,7 @@ namespace inferwatch::server {
 struct ApiContext {
   store::Reader& reader;
   std::function<infer::ModelInfo()> model;  // the model serving now (it changes on reload)
-  std::string version;  // "0.1.0 (abc1234)"
+  std::string version;                      // "0.1.0 (abc1234)"
   std::vector<std::filesystem::path> roots;
   std::function<std::int64_t()> in_flight;              // files decoding, batching or writing
   std::function<std::vector<std::string>()> not_ready;  // reasons; empty when ready
