@@ -1,5 +1,6 @@
 #include <inferwatch/app/run.hpp>
 
+#include <inferwatch/app/bench_command.hpp>
 #include <inferwatch/app/check_command.hpp>
 #include <inferwatch/app/config_options.hpp>
 #include <inferwatch/app/infer_command.hpp>
@@ -44,6 +45,7 @@ int run(int argc, char** argv) {
   ConfigOptions config_options;
   InferOptions infer_options;
   CheckOptions check_options;
+  BenchOptions bench_options;
   std::filesystem::path scan_dir;
 
   CLI::App* serve =
@@ -72,6 +74,17 @@ int run(int argc, char** argv) {
   check->add_flag("--print-config", check_options.print_config,
                   "Print the effective configuration as TOML");
 
+  CLI::App* bench = cli.add_subcommand(
+      "bench",
+      "Measure the limits on images in DIR: bare batched forward, decode, and decode + forward + "
+      "postprocess on all cores (JSON on stdout)");
+  add_config_flags(*bench, config_options);
+  bench->add_option("DIR", bench_options.dir, "Directory of images")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  bench->add_option("--seconds", bench_options.seconds,
+                    "Minimum duration of the forward measurement (default 3)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +100,7 @@ int run(int argc, char** argv) {
     if (*infer) return infer_command(loaded.config, infer_options);
     if (*serve) return serve_command(config_options, loaded.config);
     if (*scan) return scan_command(loaded.config, scan_dir);
+    if (*bench) return bench_command(loaded.config, bench_options);
   } catch (const std::exception& e) {
     std::cerr << "inferwatch: fatal: " << e.what() << '\n';
     return 2;

@@ -63,9 +63,13 @@ class Pipeline::Impl {
         m_capacity(std::max<std::int64_t>(64, 4 * config.batching.max_batch_size)),
         // TBB lends an arena at most cores - 1 workers; the batcher thread has the last core.
         m_arena(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())) - 1, 0),
-        m_batcher(static_cast<std::size_t>(config.batching.max_batch_size),
-                  std::chrono::milliseconds(config.batching.max_delay_ms),
-                  [this](std::vector<ItemPtr> batch) { run_batch(std::move(batch)); }) {
+        // A partial batch waits for max_delay only while more files are being decoded: at light
+        // load a lone file goes straight to the model.
+        m_batcher(
+            static_cast<std::size_t>(config.batching.max_batch_size),
+            std::chrono::milliseconds(config.batching.max_delay_ms),
+            [this](std::vector<ItemPtr> batch) { run_batch(std::move(batch)); },
+            [this] { return m_decoding.load() > 0; }) {
     for (const auto& root : m_roots) m_root_names.push_back(root.string());
   }
 
@@ -268,7 +272,7 @@ class Pipeline::Impl {
         spdlog::error("{}: decode task failed: {}", owned ? owned->job.path : "?", e.what());
         if (owned) fail(owned, util::Error{"internal_error", e.what()});
       }
-      --m_decoding;
+      if (--m_decoding == 0) m_batcher.poke();
     });
   }
 

@@ -51,6 +51,22 @@ TEST_CASE("pipeline::Batcher") {
     CHECK(rec.batches.size() == 3);
     CHECK(rec.batches[2] == std::vector<int>{8, 9});
   }
+  SUBCASE("a partial batch goes at once when nothing more is coming, and waits while more is") {
+    std::atomic<int> coming{1};
+    Batcher<int> batcher(
+        8, 10s, [&](std::vector<int> b) { rec.add(std::move(b)); }, [&] { return coming > 0; });
+    batcher.submit(1, Lane::backlog);
+    batcher.submit(2, Lane::backlog);
+    std::this_thread::sleep_for(50ms);
+    CHECK(rec.count() == 0);  // more is coming: it waits (up to max_delay)
+    coming = 0;
+    batcher.poke();
+    REQUIRE(rec.wait_for_batches(1));  // long before the 10 s delay
+    CHECK(rec.batches[0] == std::vector<int>{1, 2});
+    batcher.submit(3, Lane::backlog);  // nothing coming: no wait at all
+    REQUIRE(rec.wait_for_batches(2));
+    CHECK(rec.batches[1] == std::vector<int>{3});
+  }
   SUBCASE("a lone item goes after max_delay counted from its arrival") {
     Batcher<int> batcher(8, 50ms, [&](std::vector<int> b) { rec.add(std::move(b)); });
     const auto sent = std::chrono::steady_clock::now();

@@ -2,10 +2,12 @@
 
 // The dynamic batcher (Triton's shape): one thread, a condition variable, and a batch that goes
 // when it is full or when its oldest item has waited `max_delay` since its own arrival — never
-// "since the worker polled". Interactive items are taken before backlog items.
+// "since the worker polled". Interactive items are taken before backlog items. With a
+// `more_coming` predicate, a partial batch also goes as soon as nothing more is on its way
+// (waiting could only add latency); the producer calls poke() when that may have changed.
 //
-// Thread-safety: submit(), hold(), release(), queued() and stop() from any thread; `run` is called
-// on the batcher thread, one batch at a time, outside the lock.
+// Thread-safety: submit(), poke(), hold(), release(), queued() and stop() from any thread; `run`
+// is called on the batcher thread, one batch at a time, outside the lock.
 
 #include <inferwatch/pipeline/lane.hpp>
 
@@ -26,10 +28,14 @@ class Batcher {
   using Clock = std::chrono::steady_clock;
   using Run = std::function<void(std::vector<Item>)>;
 
-  Batcher(std::size_t max_batch, std::chrono::microseconds max_delay, Run run)
+  // `more_coming` (optional) says whether more items are about to be submitted; it is called
+  // with the batcher's lock held, so it must only read atomics.
+  Batcher(std::size_t max_batch, std::chrono::microseconds max_delay, Run run,
+          std::function<bool()> more_coming = {})
       : m_max_batch(max_batch),
         m_max_delay(max_delay),
         m_run(std::move(run)),
+        m_more_coming(std::move(more_coming)),
         m_thread([this] { loop(); }) {}
 
   ~Batcher() { stop(); }
@@ -40,6 +46,12 @@ class Batcher {
       (lane == Lane::interactive ? m_interactive : m_backlog)
           .push_back({std::move(item), Clock::now()});
     }
+    m_changed.notify_one();
+  }
+
+  // Re-evaluate `more_coming` now (e.g. the last item in preparation has been submitted).
+  void poke() {
+    { std::lock_guard lock(m_mutex); }
     m_changed.notify_one();
   }
 
@@ -93,7 +105,8 @@ class Batcher {
       m_changed.wait(lock, [&] { return (!m_held && size() > 0) || (m_stopping && size() == 0); });
       if (size() == 0) return;  // stopping and drained
       // Wait for a full batch or the oldest item's deadline, whichever comes first.
-      while (!m_stopping && !m_held && size() < m_max_batch) {
+      while (!m_stopping && !m_held && size() < m_max_batch &&
+             (!m_more_coming || m_more_coming())) {
         if (m_changed.wait_until(lock, oldest_arrival() + m_max_delay) == std::cv_status::timeout)
           break;
       }
@@ -115,6 +128,7 @@ class Batcher {
   const std::size_t m_max_batch;
   const std::chrono::microseconds m_max_delay;
   Run m_run;
+  std::function<bool()> m_more_coming;
   mutable std::mutex m_mutex;
   std::condition_variable m_changed;
   std::deque<Queued> m_interactive;  // guarded by m_mutex

@@ -1,0 +1,210 @@
+#include <inferwatch/app/bench_command.hpp>
+
+#include <inferwatch/app/daemon_parts.hpp>
+#include <inferwatch/infer/prepared_input.hpp>
+#include <inferwatch/util/file.hpp>
+#include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/time.hpp>
+#include <inferwatch/watch/tree_walk.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <numeric>
+#include <thread>
+
+namespace inferwatch::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+infer::PreparedInput prepare_file(const std::filesystem::path& file, const config::Config& config,
+                                  const infer::Preprocessor& preprocessor) {
+  auto bytes = util::read_file(file, config.watch.max_file_bytes);
+  if (!bytes) {
+    infer::PreparedInput failed;
+    failed.input = bytes.error();
+    return failed;
+  }
+  return infer::prepare_input(*bytes, preprocessor);
+}
+
+struct ForwardLimit {
+  double images_per_s = 0;
+  double batch1_ms = 0;  // median one-image forward
+  int iterations = 0;
+};
+
+// Forward only, on inputs prepared beforehand: nothing but the model runs.
+ForwardLimit measure_forward(pipeline::Engine& engine, const std::vector<infer::PreparedInput>& ok,
+                             std::size_t batch_size, double min_seconds) {
+  std::vector<const infer::InputTensor*> batch;
+  for (std::size_t i = 0; batch.size() < batch_size; ++i) {
+    batch.push_back(&ok[i % ok.size()].input.value());
+  }
+  ForwardLimit limit;
+  for (int i = 0; i < 3; ++i) (void)engine.model().forward(batch);  // allocator and caches warm
+  const auto started = Clock::now();
+  while (limit.iterations < 5 || seconds_since(started) < min_seconds) {
+    if (!engine.model().forward(batch)) break;
+    ++limit.iterations;
+  }
+  limit.images_per_s = static_cast<double>(batch_size) * limit.iterations / seconds_since(started);
+  std::vector<double> one;
+  const std::vector<const infer::InputTensor*> single{batch.front()};
+  for (int i = 0; i < 30; ++i) {
+    const auto t = Clock::now();
+    (void)engine.model().forward(single);
+    one.push_back(util::ms_between(t, Clock::now()));
+  }
+  limit.batch1_ms = median(one);
+  return limit;
+}
+
+struct ComputeLimit {
+  double files_per_s = 0;
+  std::size_t errors = 0;
+};
+
+// The daemon's work without its machinery: a oneTBB pipeline decodes in parallel and one serial
+// stage batches, runs the model and builds each result.
+ComputeLimit measure_compute(pipeline::Engine& engine, const config::Config& config,
+                             const std::vector<std::filesystem::path>& files,
+                             std::size_t batch_size) {
+  struct Item {
+    std::size_t index;
+    infer::PreparedInput prepared;
+  };
+  std::vector<std::unique_ptr<Item>> batch;
+  ComputeLimit limit;
+  const auto run_batch = [&] {
+    std::vector<const infer::InputTensor*> inputs;
+    for (const auto& item : batch) inputs.push_back(&item->prepared.input.value());
+    auto outputs = engine.model().forward(inputs);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto record =
+          outputs ? engine.builder().finished(files[batch[i]->index].string(), batch[i]->prepared,
+                                              std::move((*outputs)[i]), {})
+                  : engine.builder().failed(files[batch[i]->index].string(), &batch[i]->prepared,
+                                            outputs.error(), {});
+      if (!record.ok()) ++limit.errors;
+      (void)util::to_json_text(results::to_json(record));  // the daemon serializes each result
+    }
+    batch.clear();
+  };
+  std::size_t next = 0;
+  const auto started = Clock::now();
+  const auto tokens = batch_size * 2 + std::thread::hardware_concurrency();
+  tbb::parallel_pipeline(
+      tokens, tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                  [&](tbb::flow_control& fc) -> std::size_t {
+                                                    if (next == files.size()) fc.stop();
+                                                    return next++;
+                                                  }) &
+                  tbb::make_filter<std::size_t, std::unique_ptr<Item>>(
+                      tbb::filter_mode::parallel,
+                      [&](std::size_t i) {
+                        auto item = std::make_unique<Item>();
+                        item->index = i;
+                        item->prepared = prepare_file(files[i], config, engine.preprocessor());
+                        return item;
+                      }) &
+                  tbb::make_filter<std::unique_ptr<Item>, void>(
+                      tbb::filter_mode::serial_out_of_order, [&](std::unique_ptr<Item> item) {
+                        if (!item->prepared.input) {
+                          ++limit.errors;
+                          return;
+                        }
+                        batch.push_back(std::move(item));
+                        if (batch.size() == batch_size) run_batch();
+                      }));
+  if (!batch.empty()) run_batch();
+  limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
+  return limit;
+}
+
+}  // namespace
+
+int bench_command(const config::Config& config, const BenchOptions& options) {
+  const watch::NameFilter filter(config.watch.include, config.watch.exclude,
+                                 config.results.sidecar_suffix);
+  std::vector<std::filesystem::path> files;
+  for (const auto& c : watch::list_tree(options.dir, 0, true, filter)) {
+    files.push_back(options.dir / c.path);
+  }
+  std::sort(files.begin(), files.end());
+  auto engine = load_engine(config);
+  if (!engine) {
+    spdlog::critical("cannot bench: {}", engine.error().message);
+    return 2;
+  }
+  const auto batch_size = static_cast<std::size_t>(config.batching.max_batch_size);
+
+  // Decode on one thread: the per-file cost (the latency target adds it to one forward).
+  std::vector<infer::PreparedInput> sample;
+  std::vector<double> decode_ms;
+  for (std::size_t i = 0; i < std::min<std::size_t>(files.size(), 200); ++i) {
+    const auto t = Clock::now();
+    auto prepared = prepare_file(files[i], config, (*engine)->preprocessor());
+    decode_ms.push_back(util::ms_between(t, Clock::now()));
+    if (prepared.input) sample.push_back(std::move(prepared));
+  }
+  if (sample.empty()) {
+    spdlog::critical("cannot bench: no image under {} decodes", options.dir.string());
+    return 2;
+  }
+  const double decode_mean = std::accumulate(decode_ms.begin(), decode_ms.end(), 0.0) /
+                             static_cast<double>(decode_ms.size());
+
+  // Decode on all cores: the machine's decode limit.
+  const auto decode_started = Clock::now();
+  tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
+    (void)prepare_file(files[i], config, (*engine)->preprocessor());
+  });
+  const double decode_files_per_s =
+      static_cast<double>(files.size()) / seconds_since(decode_started);
+
+  const auto forward = measure_forward(**engine, sample, batch_size, options.seconds);
+  const auto compute = measure_compute(**engine, config, files, batch_size);
+
+  const auto& info = (*engine)->info();
+  const boost::json::object out{{"model", info.version},
+                                {"device", info.device},
+                                {"batch_size", batch_size},
+                                {"files", files.size()},
+                                {"cores", std::thread::hardware_concurrency()},
+                                {"forward_images_per_s", forward.images_per_s},
+                                {"forward_batch1_ms", forward.batch1_ms},
+                                {"decode_ms_mean", decode_mean},
+                                {"decode_ms_median", median(decode_ms)},
+                                {"decode_files_per_s", decode_files_per_s},
+                                {"compute_files_per_s", compute.files_per_s},
+                                {"compute_errors", compute.errors}};
+  std::cout << util::to_json_text(out) << '\n';
+  std::cerr << fmt::format(
+      "{} on {}, batch {}, {} files:\n"
+      "  forward limit  {:8.1f} images/s   (one image: {:.2f} ms)\n"
+      "  decode         {:8.1f} files/s on all cores   ({:.2f} ms per file on one)\n"
+      "  compute limit  {:8.1f} files/s   ({} errors)\n",
+      info.version, info.device, batch_size, files.size(), forward.images_per_s, forward.batch1_ms,
+      decode_files_per_s, decode_mean, compute.files_per_s, compute.errors);
+  return 0;
+}
+
+}  // namespace inferwatch::app
