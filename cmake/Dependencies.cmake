@@ -14,6 +14,8 @@ add_library(inferwatch_torch_dep INTERFACE)
 target_link_libraries(inferwatch_torch_dep INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(inferwatch_torch_dep SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 add_library(inferwatch::torch ALIAS inferwatch_torch_dep)
+# LibTorch's intra-op threads are OpenMP's; infer/ sets them per thread (intra_op_threads.hpp).
+find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json url)
 find_package(fmt REQUIRED CONFIG)

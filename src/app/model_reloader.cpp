@@ -1,4 +1,5 @@
 #include <inferwatch/app/model_reloader.hpp>
+#include <inferwatch/util/thread_name.hpp>
 
 #include <inferwatch/app/daemon_parts.hpp>
 
@@ -24,6 +25,7 @@ bool ModelReloader::reload(Done done, std::optional<config::Config> config) {
   if (m_shut_down || m_running.exchange(true)) return false;
   if (m_thread.joinable()) m_thread.join();  // the previous reload, already finished
   m_thread = std::thread([this, c = m_config, done = std::move(done)]() mutable {
+    util::name_this_thread("iw-reload");
     run(std::move(c), std::move(done));
     m_running = false;
   });

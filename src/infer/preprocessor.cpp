@@ -1,5 +1,7 @@
 #include <inferwatch/infer/preprocessor.hpp>
 
+#include "intra_op_threads.hpp"
+
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
@@ -62,9 +64,12 @@ util::Result<InputTensor> Preprocessor::run(const DecodedImage& image) const {
     const at::Tensor hwc = at::from_blob(
         m.data, {m.rows, m.cols, c}, {static_cast<std::int64_t>(m.step[0] / sizeof(float)), c, 1},
         at::TensorOptions().dtype(at::kFloat));
+    set_intra_op_threads_here(1);  // one file per pool worker; see intra_op_threads.hpp
     at::Tensor chw = hwc.permute({2, 0, 1});
     if (m_options.colour == config::Colour::gray && c == 3) chw = to_gray(chw);
-    if (m_options.colour == config::Colour::rgb && c == 1) chw = chw.expand({3, -1, -1});
+    // Gray → RGB after resizing: the resize works per channel, so the result is the same for a
+    // third of the work.
+    const bool gray_to_rgb = m_options.colour == config::Colour::rgb && c == 1;
     at::Tensor x = chw.unsqueeze(0).contiguous();
 
     switch (m_options.resize) {
@@ -79,6 +84,7 @@ util::Result<InputTensor> Preprocessor::run(const DecodedImage& image) const {
         break;
     }
 
+    if (gray_to_rgb) x = x.expand({-1, 3, -1, -1});
     const auto channels = x.size(1);
     const at::Tensor mean =
         at::tensor(std::vector<float>(m_options.mean.begin(), m_options.mean.end()))

@@ -1,4 +1,5 @@
 #include <inferwatch/pipeline/pipeline.hpp>
+#include <inferwatch/util/thread_name.hpp>
 
 #include <inferwatch/infer/prepared_input.hpp>
 #include <inferwatch/pipeline/batcher.hpp>
@@ -13,7 +14,9 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -47,6 +50,18 @@ struct WorkItem {
 
 using ItemPtr = std::unique_ptr<WorkItem>;
 
+// Names the decode pool's workers as they join it ("iw-decode" in top -H, perf, gdb).
+class DecodeWorkerNames final : public tbb::task_scheduler_observer {
+ public:
+  explicit DecodeWorkerNames(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
+    observe(true);
+  }
+  ~DecodeWorkerNames() override { observe(false); }
+  void on_scheduler_entry(bool worker) override {
+    if (worker) util::name_this_thread("iw-decode");
+  }
+};
+
 }  // namespace
 
 class Pipeline::Impl {
@@ -61,8 +76,12 @@ class Pipeline::Impl {
         m_engine(std::move(engine)),
         m_settler(std::chrono::milliseconds(config.watch.settle_ms)),
         m_capacity(std::max<std::int64_t>(64, 4 * config.batching.max_batch_size)),
-        // TBB lends an arena at most cores - 1 workers; the batcher thread has the last core.
-        m_arena(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())) - 1, 0),
+        // One decode worker per core. No thread of ours joins the arena (work is enqueued), so
+        // oneTBB's default of cores - 1 workers (it expects a master) would leave a core idle
+        // whenever the model is not running: half the machine on 2 cores.
+        m_parallelism(tbb::global_control::max_allowed_parallelism, cores() + 1),
+        m_arena(static_cast<int>(cores()), 0),
+        m_worker_names(m_arena),
         // A partial batch waits for max_delay only while more files are being decoded: at light
         // load a lone file goes straight to the model.
         m_batcher(
@@ -79,7 +98,10 @@ class Pipeline::Impl {
     m_startup_max_id = m_db.max_result_id();
     m_next_id = m_first_id_this_run = m_db.reserve_ids(k_id_block);
     m_id_end = m_next_id + k_id_block;
-    m_thread = std::thread([this] { store_loop(); });
+    m_thread = std::thread([this] {
+      util::name_this_thread("iw-store");
+      store_loop();
+    });
   }
 
   void add(std::vector<watch::Candidate> candidates) {
@@ -613,7 +635,10 @@ class Pipeline::Impl {
 
   std::atomic<int> m_decoding{0};
   std::atomic<std::int64_t> m_interactive{0};  // interactive requests not yet answered
+  static unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+  tbb::global_control m_parallelism;
   tbb::task_arena m_arena;
+  DecodeWorkerNames m_worker_names;
   Batcher<ItemPtr> m_batcher;  // last: its thread calls back into the members above
 };
 

@@ -1,5 +1,6 @@
 // The only translation unit that includes Boost.Beast (HTTP); WebSocket comes beside it.
 #include <inferwatch/server/http_server.hpp>
+#include <inferwatch/util/thread_name.hpp>
 
 #include "stream_session.hpp"
 
@@ -228,7 +229,10 @@ class HttpServer::Impl {
     m_port = m_acceptor.local_endpoint().port();
     do_accept();
     for (int i = 0; i < std::max(1, m_shared.options.threads); ++i) {
-      m_threads.emplace_back([this] { m_io.run(); });
+      m_threads.emplace_back([this] {
+        util::name_this_thread("iw-http");
+        m_io.run();
+      });
     }
     return {};
   }

@@ -1,3 +1,4 @@
+#include <inferwatch/util/thread_name.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
 #include <fmt/format.h>
@@ -84,6 +85,7 @@ class Watcher::Impl {
         &m_heartbeat_timer, [](uv_timer_t* t) { self(reinterpret_cast<uv_handle_t*>(t)).beat(); },
         1000, 1000);
     m_thread = std::thread([this] {
+      util::name_this_thread("iw-watch");
       uv_run(&m_loop, UV_RUN_DEFAULT);
       uv_loop_close(&m_loop);
     });

@@ -10,6 +10,7 @@
 // is called on the batcher thread, one batch at a time, outside the lock.
 
 #include <inferwatch/pipeline/lane.hpp>
+#include <inferwatch/util/thread_name.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -36,7 +37,10 @@ class Batcher {
         m_max_delay(max_delay),
         m_run(std::move(run)),
         m_more_coming(std::move(more_coming)),
-        m_thread([this] { loop(); }) {}
+        m_thread([this] {
+          util::name_this_thread("iw-batcher");
+          loop();
+        }) {}
 
   ~Batcher() { stop(); }
 
