@@ -14,6 +14,11 @@ add_library(inferwatch_torch_dep INTERFACE)
 target_link_libraries(inferwatch_torch_dep INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(inferwatch_torch_dep SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 add_library(inferwatch::torch ALIAS inferwatch_torch_dep)
+# INFERWATCH_CUDA: refuse a CPU-only LibTorch instead of building a daemon that cannot use the GPU.
+if(INFERWATCH_CUDA AND NOT TORCH_CUDA_LIBRARIES AND NOT CUDA_FOUND)
+  message(FATAL_ERROR "INFERWATCH_CUDA=ON but the LibTorch found (${Torch_DIR}) has no CUDA; point "
+                      "CMAKE_PREFIX_PATH at a CUDA LibTorch, e.g. $(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
+endif()
 # LibTorch's intra-op threads are OpenMP's; infer/ sets them per thread (intra_op_threads.hpp).
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 

@@ -32,6 +32,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t k_id_block = 1024;  // result ids reserved per database round trip
+constexpr std::size_t k_candidates_per_round = 4096;
 
 // One job's trip through the pipeline. Exactly one outcome is set when it comes back.
 struct WorkItem {
@@ -193,8 +194,17 @@ class Pipeline::Impl {
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
       m_changed.wait_until(lock, wake,
                            [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
-      auto candidates = std::move(m_candidates);
-      m_candidates.clear();
+      // A startup scan of a big tree arrives as one flood: take it in slices, so the work (and
+      // the memory) of one round stays bounded and commits keep flowing in between.
+      std::vector<watch::Candidate> candidates;
+      if (m_candidates.size() <= k_candidates_per_round) {
+        candidates.swap(m_candidates);
+      } else {
+        const auto end = m_candidates.begin() + k_candidates_per_round;
+        candidates.assign(std::make_move_iterator(m_candidates.begin()),
+                          std::make_move_iterator(end));
+        m_candidates.erase(m_candidates.begin(), end);
+      }
       auto done = std::move(m_done);
       m_done.clear();
       const bool stopping = m_stopping;

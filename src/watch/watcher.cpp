@@ -258,6 +258,7 @@ class Watcher::Impl {
         if (m_options.recursive) add_tree(root, child, out);
       } else if (std::filesystem::is_regular_file(status) && m_options.filter.accepts(child)) {
         out.push_back(Candidate{root, child, Origin::scan});
+        ++m_found;
         if (out.size() >= k_sink_chunk) flush(out);
       }
     }
@@ -284,12 +285,12 @@ class Watcher::Impl {
     m_rescan_reason.clear();
     const auto started = std::chrono::steady_clock::now();
     std::vector<Candidate> out;
-    std::size_t found = 0;
+    const std::uint64_t found_before = m_found;
     for (std::size_t root = 0; root < m_options.roots.size(); ++root) {
       add_tree(root, "", out);
-      found += out.size();
       flush(out);
     }
+    const std::uint64_t found = m_found - found_before;
     spdlog::info(
         "full scan ({}): {} directories watched, {} candidate files, {:.0f} ms", reason,
         m_dirs.size(), found,
@@ -352,6 +353,7 @@ class Watcher::Impl {
   std::chrono::milliseconds m_backoff = k_backoff_min;
   std::chrono::steady_clock::time_point m_last_rescan{};
   std::mt19937 m_random{std::random_device{}()};
+  std::uint64_t m_found = 0;  // candidate files listed by scans so far
 
   std::mutex m_mutex;  // guards m_stopping and m_requested
   bool m_stopping = false;

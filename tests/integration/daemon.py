@@ -30,9 +30,10 @@ class Daemon:
         """Start and wait for the "ready: ... listening on H:P" line, read from the log file or
         from `ready_line()` (for logs that go elsewhere, e.g. journald)."""
         self.log = open(self.log_path, "a")
+        seen = self.log_path.stat().st_size  # a restart must not read the last run's ready line
         self.proc = subprocess.Popen([binary(), "serve", "-c", str(self.config)], stdout=self.log,
                                      stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        read = ready_line or (lambda: self.log_path.read_text())
+        read = ready_line or (lambda: self.log_path.read_text()[seen:])
         deadline = time.time() + timeout
         while time.time() < deadline:
             ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", read())
