@@ -1,13 +1,15 @@
-# INFERWATCH_GIT_REVISION: the short commit (with "-dirty" for local changes), "unknown" outside git.
+# generated/version.cpp: the project version and the git revision (short commit, "-dirty" with
+# local changes, "unknown" outside git). Regenerated on every build, not only at configure time,
+# so `inferwatch --version` names the commit it was built from; the file is rewritten only when
+# the text changes, so an unchanged revision costs no recompilation.
 find_package(Git QUIET)
-set(INFERWATCH_GIT_REVISION "unknown")
-if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
-  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=10
-                  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-                  OUTPUT_VARIABLE INFERWATCH_GIT_REVISION OUTPUT_STRIP_TRAILING_WHITESPACE
-                  ERROR_QUIET)
-  if(NOT INFERWATCH_GIT_REVISION)
-    set(INFERWATCH_GIT_REVISION "unknown")
-  endif()
-endif()
-configure_file(${PROJECT_SOURCE_DIR}/cmake/version.cpp.in ${PROJECT_BINARY_DIR}/generated/version.cpp @ONLY)
+set(INFERWATCH_VERSION_CPP ${PROJECT_BINARY_DIR}/generated/version.cpp)
+set(_inferwatch_version_args
+    -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${INFERWATCH_VERSION_CPP}
+    -DPROJECT_VERSION=${PROJECT_VERSION} -DGIT_EXECUTABLE=${GIT_EXECUTABLE}
+    -P ${PROJECT_SOURCE_DIR}/cmake/WriteVersion.cmake)
+execute_process(COMMAND ${CMAKE_COMMAND} ${_inferwatch_version_args})
+add_custom_target(inferwatch_version
+                  COMMAND ${CMAKE_COMMAND} ${_inferwatch_version_args}
+                  BYPRODUCTS ${INFERWATCH_VERSION_CPP}
+                  COMMENT "Stamping the git revision")
