@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,11 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::vector<iovec> iov;
   iov.reserve(entries.size());
   for (auto& e : entries) iov.push_back({e.data(), e.size()});
-  // Nothing sensible to do if journald is gone: the line is lost, like a full syslog buffer.
-  (void)sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  // journald unreachable (log.format = "journal" without it): keep the line on stderr.
+  if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0) {
+    std::fprintf(stderr, "<%d>%.*s\n", syslog_priority(msg.level),
+                 static_cast<int>(msg.payload.size()), msg.payload.data());
+  }
 }
 
 }  // namespace inferwatch::app

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,6 +15,7 @@ namespace inferwatch::app {
 namespace {
 
 const char* g_destination = "text";
+constexpr const char* k_journal_socket = "/run/systemd/journal/socket";
 
 // systemd sets JOURNAL_STREAM=<dev>:<ino> of the stream it connected; match it against stderr
 // so a child whose stderr was redirected elsewhere does not log into the journal.
@@ -31,6 +33,14 @@ bool stderr_is_journal() {
 std::shared_ptr<spdlog::logger> make_logger(config::LogFormat format) {
   if (format == config::LogFormat::auto_detect) {
     format = stderr_is_journal() ? config::LogFormat::journal : config::LogFormat::text;
+  }
+  if (format == config::LogFormat::journal && ::access(k_journal_socket, F_OK) != 0) {
+    // libsystemd drops entries silently when journald is absent: keep them on stderr instead.
+    std::fprintf(stderr,
+                 "inferwatch: log.format = \"journal\" but %s does not exist (no "
+                 "journald); logging to stderr\n",
+                 k_journal_socket);
+    format = config::LogFormat::text;
   }
   switch (format) {
     case config::LogFormat::journal:

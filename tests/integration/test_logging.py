@@ -166,3 +166,18 @@ def test_text_logs_on_a_terminal_name_the_file_and_the_error(tmp_path):
     line = next(l for l in d.log_text().splitlines() if "empty.png: result" in l)
     assert " warning " in line and "empty_file" in line
     assert "config: model built-in demo on auto" in d.log_text()
+
+
+def test_journal_format_without_journald_falls_back_to_stderr(tmp_path):
+    if os.path.exists(JOURNAL_SOCKET):
+        pytest.skip("journald (or its socket) is present here")
+    d = Daemon(tmp_path)
+    d.config.write_text(d.config.read_text().replace('[log]\nlevel = "debug"\n',
+                                                     '[log]\nlevel = "debug"\nformat = "journal"\n'))
+    try:
+        d.start()  # the ready line is found on stderr: nothing was silently dropped
+        assert d.stop() == 0
+    finally:
+        if d.alive():
+            d.kill()
+    assert "/run/systemd/journal/socket does not exist (no journald); logging to stderr" in d.log_text()
