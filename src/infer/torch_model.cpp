@@ -166,14 +166,20 @@ class TorchModel final : public Model {
   config::PostprocessMode m_mode;
 };
 
-// Run the model at batch sizes 1 and max on a mid-gray input and check what comes back.
-util::Result<void> warm_up(Model& model, std::size_t max_batch) {
-  const ModelInfo& info = model.info();
+// One all-zero input of the model's shape (mid-gray after the usual normalization).
+InputTensor zero_input(const ModelInfo& info) {
   InputTensor zeros;
   zeros.channels = info.channels;
   zeros.height = info.height;
   zeros.width = info.width;
   zeros.data.assign(static_cast<std::size_t>(info.channels) * info.height * info.width, 0.0f);
+  return zeros;
+}
+
+// Run the model at batch sizes 1 and max on a mid-gray input and check what comes back.
+util::Result<void> warm_up(Model& model, std::size_t max_batch) {
+  const ModelInfo& info = model.info();
+  const InputTensor zeros = zero_input(info);
   for (const std::size_t n : {std::size_t{1}, max_batch}) {
     const std::vector<const InputTensor*> batch(n, &zeros);
     auto out = model.forward(batch);
@@ -192,11 +198,7 @@ util::Result<void> warm_up(Model& model, std::size_t max_batch) {
 // (measured: 292 → 427 files/s through the daemon). Bigger models use every core.
 void choose_threads(TorchModel& model, std::size_t max_batch) {
   if (model.info().threads <= 1) return;
-  InputTensor zeros;
-  zeros.channels = model.info().channels;
-  zeros.height = model.info().height;
-  zeros.width = model.info().width;
-  zeros.data.assign(static_cast<std::size_t>(zeros.channels) * zeros.height * zeros.width, 0.0f);
+  const InputTensor zeros = zero_input(model.info());
   const std::vector<const InputTensor*> batch(max_batch, &zeros);
   const int all = model.info().threads;
   model.use_threads(1);
@@ -208,10 +210,6 @@ void choose_threads(TorchModel& model, std::size_t max_batch) {
   }
   if (best / static_cast<double>(max_batch) >= 1.0) model.use_threads(all);
 }
-
-}  // namespace
-
-namespace {
 
 util::Result<std::unique_ptr<Model>> load_on_this_thread(const config::Config& config) {
   const config::Model& mc = config.model;
