@@ -54,10 +54,10 @@ int ServiceLoop::run(const sigset_t& signals) {
 
 std::optional<std::string> ServiceLoop::stalled() const {
   if (auto stall = m_parts.pipeline.stalled(m_stall_limit)) return stall;
-  const auto since = m_parts.watcher.since_last_turn();
-  if (since > m_stall_limit) {
-    return fmt::format("the watcher loop has not turned for {} s",
-                       duration_cast<std::chrono::seconds>(since).count());
+  const auto late = m_parts.watcher.overdue();
+  if (late > m_stall_limit) {
+    return fmt::format("the watcher loop is {} s late with its heartbeat",
+                       duration_cast<std::chrono::seconds>(late).count());
   }
   return std::nullopt;
 }

@@ -22,7 +22,8 @@ namespace {
 
 constexpr std::uint32_t k_dir_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
                                      IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
-constexpr std::size_t k_sink_chunk = 1024;  // candidates handed on per sink call
+constexpr std::size_t k_sink_chunk = 1024;              // candidates handed on per sink call
+constexpr std::chrono::milliseconds k_heartbeat{1000};  // the loop's liveness timer
 constexpr auto k_backoff_min = std::chrono::milliseconds(500);
 constexpr auto k_backoff_max = std::chrono::seconds(60);
 
@@ -83,7 +84,7 @@ class Watcher::Impl {
     beat();
     uv_timer_start(
         &m_heartbeat_timer, [](uv_timer_t* t) { self(reinterpret_cast<uv_handle_t*>(t)).beat(); },
-        1000, 1000);
+        k_heartbeat.count(), k_heartbeat.count());
     m_thread = std::thread([this] {
       util::name_this_thread("iw-watch");
       uv_run(&m_loop, UV_RUN_DEFAULT);
@@ -116,9 +117,10 @@ class Watcher::Impl {
     uv_async_send(&m_async);
   }
 
-  std::chrono::steady_clock::duration since_last_turn() const {
-    return std::chrono::steady_clock::now().time_since_epoch() -
-           std::chrono::steady_clock::duration(m_last_turn.load());
+  std::chrono::steady_clock::duration overdue() const {
+    const auto late = std::chrono::steady_clock::now().time_since_epoch() -
+                      std::chrono::steady_clock::duration(m_last_turn.load()) - k_heartbeat;
+    return std::max(late, std::chrono::steady_clock::duration::zero());
   }
 
   WatcherStats stats() const {
@@ -371,8 +373,6 @@ util::Result<void> Watcher::start() { return m_impl->start(); }
 void Watcher::stop() { m_impl->stop(); }
 void Watcher::request_rescan(std::string reason) { m_impl->request_rescan(std::move(reason)); }
 WatcherStats Watcher::stats() const { return m_impl->stats(); }
-std::chrono::steady_clock::duration Watcher::since_last_turn() const {
-  return m_impl->since_last_turn();
-}
+std::chrono::steady_clock::duration Watcher::overdue() const { return m_impl->overdue(); }
 
 }  // namespace inferwatch::watch

@@ -62,9 +62,9 @@ class Watcher {
 
   WatcherStats stats() const;
 
-  // How long since the loop thread last ran its 1 s heartbeat timer: a stuck loop shows here
-  // (for the systemd watchdog). Thread-safe.
-  std::chrono::steady_clock::duration since_last_turn() const;
+  // How late the loop thread is with its 1 s heartbeat timer (zero while it keeps time): a stuck
+  // loop shows here, and the timer's own period does not (for the systemd watchdog). Thread-safe.
+  std::chrono::steady_clock::duration overdue() const;
 
  private:
   class Impl;
