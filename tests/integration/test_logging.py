@@ -4,14 +4,13 @@ one line per processed file at debug level and one per error at warning level.""
 import errno
 import json
 import os
-import shutil
 import socket
 import struct
-import threading
 
 import pytest
 
 from conftest import SAMPLES
+from datagrams import DatagramListener
 from daemon import Daemon
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
@@ -36,35 +35,23 @@ def parse_journal_datagram(data):
     return fields
 
 
-class FakeJournal:
+class FakeJournal(DatagramListener):
     """Listens where sd_journal_send() writes, on a machine without a running journald."""
 
     def __init__(self):
-        self.entries = []
         self.created_dir = not os.path.isdir(os.path.dirname(JOURNAL_SOCKET))
         os.makedirs(os.path.dirname(JOURNAL_SOCKET), exist_ok=True)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(JOURNAL_SOCKET)
-        self.sock.settimeout(0.2)
-        self.closed = False
-        self.thread = threading.Thread(target=self._receive, daemon=True)
-        self.thread.start()
+        super().__init__(JOURNAL_SOCKET, parse_journal_datagram)
 
-    def _receive(self):
-        while not self.closed:
-            try:
-                self.entries.append(parse_journal_datagram(self.sock.recv(1 << 20)))
-            except socket.timeout:
-                continue
+    @property
+    def entries(self):
+        return [fields for _, fields in list(self.received)]
 
     def messages(self):
-        return "\n".join(e.get("MESSAGE", "") for e in list(self.entries))
+        return "\n".join(e.get("MESSAGE", "") for e in self.entries)
 
     def close(self):
-        self.closed = True
-        self.thread.join()
-        self.sock.close()
-        os.unlink(JOURNAL_SOCKET)
+        super().close()
         if self.created_dir:
             os.rmdir(os.path.dirname(JOURNAL_SOCKET))
 

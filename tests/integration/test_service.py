@@ -1,43 +1,29 @@
 """The systemd side of `serve` (SPEC §8), against a notify socket and journald socket of our own:
 READY=1 only once warm and watching, STATUS= lines, WATCHDOG=1 pings that stop while the
 pipeline is stuck and resume after, RELOADING=1/READY=1 around SIGHUP, STOPPING=1."""
-import os
 import shutil
-import socket
-import threading
 import time
 
 import pytest
 import torch
 
-from conftest import SAMPLES
+from datagrams import DatagramListener
 from daemon import Daemon
 
 
-class NotifySocket:
-    """A unix datagram socket standing in for systemd's $NOTIFY_SOCKET; records every message."""
+class NotifySocket(DatagramListener):
+    """Stands in for systemd's $NOTIFY_SOCKET; each message is parsed into {key: value}."""
 
     def __init__(self, path):
-        self.path = str(path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.messages = []  # (monotonic time, {key: value})
-        self.closed = False
-        self.thread = threading.Thread(target=self._receive, daemon=True)
-        self.thread.start()
+        super().__init__(path, lambda data: dict(
+            line.split("=", 1) for line in data.decode().splitlines() if "=" in line))
 
-    def _receive(self):
-        while not self.closed:
-            try:
-                data = self.sock.recv(65536).decode()
-            except socket.timeout:
-                continue
-            fields = dict(line.split("=", 1) for line in data.splitlines() if "=" in line)
-            self.messages.append((time.monotonic(), fields))
+    @property
+    def messages(self):
+        return self.received
 
     def times(self, key, value=None):
-        return [t for t, f in list(self.messages) if key in f and (value is None or f[key] == value)]
+        return [t for t, f in list(self.received) if key in f and (value is None or f[key] == value)]
 
     def wait_for(self, key, value=None, after=0.0, timeout=60):
         deadline = time.time() + timeout
@@ -46,12 +32,7 @@ class NotifySocket:
             if found:
                 return found[0]
             time.sleep(0.05)
-        raise AssertionError(f"no {key}={value} after {after}; got {self.messages[-5:]}")
-
-    def close(self):
-        self.closed = True
-        self.thread.join()
-        self.sock.close()
+        raise AssertionError(f"no {key}={value} after {after}; got {self.received[-5:]}")
 
 
 @pytest.fixture
