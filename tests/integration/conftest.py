@@ -48,6 +48,17 @@ def inferwatch():
 
 
 @pytest.fixture
+def daemon(tmp_path):
+    """A `daemon.Daemon` in tmp_path, not started yet; killed at the end if still running."""
+    from daemon import Daemon  # daemon.py imports this module
+
+    d = Daemon(tmp_path)
+    yield d
+    if d.alive():
+        d.kill()
+
+
+@pytest.fixture
 def samples():
     files = sorted(p for p in SAMPLES.iterdir() if p.is_file())
     assert len(files) >= 24, f"expected the committed sample crops in {SAMPLES}"

@@ -24,14 +24,6 @@ def curl_json(url, *args):
 
 
 @pytest.fixture
-def daemon(tmp_path):
-    d = Daemon(tmp_path)
-    yield d
-    if d.alive():
-        d.kill()
-
-
-@pytest.fixture
 def served(daemon, samples):
     """A daemon with 12 results: 10 images (4 under alice/) and 2 bad files."""
     daemon.start()

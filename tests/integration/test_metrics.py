@@ -5,16 +5,7 @@ import subprocess
 
 import pytest
 
-from daemon import Daemon
 from test_http import curl
-
-
-@pytest.fixture
-def daemon(tmp_path):
-    d = Daemon(tmp_path)
-    yield d
-    if d.alive():
-        d.kill()
 
 
 def value(text, series):

@@ -1,20 +1,10 @@
 """`inferwatch serve` against real inotify, real files, real SQLite (SPEC §4, issue #3)."""
 import os
 import shutil
-import threading
 import time
 
-import pytest
 
-from daemon import Daemon, image_files, sidecar, temp_files
-
-
-@pytest.fixture
-def daemon(tmp_path):
-    d = Daemon(tmp_path)
-    yield d
-    if d.alive():
-        d.kill()
+from daemon import image_files, sidecar, temp_files
 
 
 def _assert_exactly_once(d):

@@ -13,14 +13,6 @@ import websockets
 from daemon import Daemon
 
 
-@pytest.fixture
-def daemon(tmp_path):
-    d = Daemon(tmp_path)
-    yield d
-    if d.alive():
-        d.kill()
-
-
 def ws_url(d, **query):
     q = "&".join(f"{k}={v}" for k, v in query.items())
     return d.url.replace("http://", "ws://") + "/v1/stream" + (f"?{q}" if q else "")
