@@ -33,9 +33,4 @@ void log_config_summary(const config::Config& c, const std::filesystem::path& fi
                log_destination());
 }
 
-bool is_live_key(const std::string& key) {
-  return key.starts_with("model.") || key.starts_with("preprocess.") ||
-         key.starts_with("postprocess.") || key == "log.level";
-}
-
 }  // namespace inferwatch::app

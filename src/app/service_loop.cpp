@@ -1,6 +1,5 @@
 #include <inferwatch/app/service_loop.hpp>
 
-#include <inferwatch/app/config_summary.hpp>
 #include <inferwatch/app/logging.hpp>
 #include <inferwatch/config/diff.hpp>
 
@@ -8,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <string>
 
 namespace inferwatch::app {
 namespace {
@@ -17,6 +17,22 @@ using std::chrono::milliseconds;
 
 // Without a systemd watchdog, a stall is still logged after this long.
 constexpr milliseconds k_default_stall_limit{60'000};
+
+// The keys a SIGHUP applies while running; every other key needs a restart. Keep in step with
+// adopt_live_keys().
+bool is_live_key(const std::string& key) {
+  return key.starts_with("model.") || key.starts_with("preprocess.") ||
+         key.starts_with("postprocess.") || key == "log.level";
+}
+
+// Take the live keys from `loaded` into `running`; the rest stays, so it is reported again on the
+// next SIGHUP.
+void adopt_live_keys(config::Config& running, const config::Config& loaded) {
+  running.model = loaded.model;
+  running.preprocess = loaded.preprocess;
+  running.postprocess = loaded.postprocess;
+  running.log.level = loaded.log.level;
+}
 
 }  // namespace
 
@@ -98,7 +114,6 @@ void ServiceLoop::reload() {
     m_parts.notifier.ready(status_line());
     return;
   }
-  config::Config next = m_running;
   for (const auto& key : config::changed_keys(m_running, loaded.config)) {
     if (is_live_key(key)) {
       spdlog::info("configuration: {} changed", key);
@@ -106,12 +121,7 @@ void ServiceLoop::reload() {
       spdlog::warn("configuration: {} changed; it needs a restart to take effect", key);
     }
   }
-  // Adopt only what applies live; the rest stays as running, so it is reported again next time.
-  next.model = loaded.config.model;
-  next.preprocess = loaded.config.preprocess;
-  next.postprocess = loaded.config.postprocess;
-  next.log.level = loaded.config.log.level;
-  m_running = next;
+  adopt_live_keys(m_running, loaded.config);
   setup_logging(m_running.log);
   m_parts.metrics.config_reload(true);
 

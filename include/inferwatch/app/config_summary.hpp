@@ -10,8 +10,4 @@ namespace inferwatch::app {
 // where the config came from, watch roots and policy, model, batching, database, server, logs.
 void log_config_summary(const config::Config& config, const std::filesystem::path& file);
 
-// True for keys a SIGHUP applies while running ([model], [preprocess], [postprocess], log.level);
-// every other key needs a restart.
-bool is_live_key(const std::string& key);
-
 }  // namespace inferwatch::app
