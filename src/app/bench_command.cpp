@@ -2,6 +2,7 @@
 
 #include <inferwatch/app/daemon_parts.hpp>
 #include <inferwatch/infer/prepared_input.hpp>
+#include <inferwatch/pipeline/core_budget.hpp>
 #include <inferwatch/util/file.hpp>
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/time.hpp>
@@ -9,12 +10,15 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <tbb/concurrent_queue.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <iostream>
 #include <numeric>
 #include <thread>
@@ -91,8 +95,10 @@ struct ComputeLimit {
   std::size_t errors = 0;
 };
 
-// The daemon's work without its machinery: a oneTBB pipeline decodes in parallel and one serial
-// stage batches, runs the model and builds each result.
+// The daemon's work without its machinery, in the daemon's shape: one decode worker per core
+// (oneTBB) fills a queue bounded like the pipeline's in-flight items; this thread takes full
+// batches, runs the model, and builds and serializes each result. Decoding and the model share
+// the cores through a CoreBudget as in the pipeline.
 ComputeLimit measure_compute(pipeline::Engine& engine, const config::Config& config,
                              const std::vector<std::filesystem::path>& files,
                              std::size_t batch_size) {
@@ -100,11 +106,19 @@ ComputeLimit measure_compute(pipeline::Engine& engine, const config::Config& con
     std::size_t index;
     infer::PreparedInput prepared;
   };
-  std::vector<std::unique_ptr<Item>> batch;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pipeline::CoreBudget budget(cores);
+  const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, cores + 1);
+  tbb::task_arena arena(cores, 0);
+  tbb::concurrent_bounded_queue<std::unique_ptr<Item>> ready;
+  ready.set_capacity(std::max<std::ptrdiff_t>(64, 4 * static_cast<std::ptrdiff_t>(batch_size)));
+
   ComputeLimit limit;
+  std::vector<std::unique_ptr<Item>> batch;
   const auto run_batch = [&] {
     std::vector<const infer::InputTensor*> inputs;
     for (const auto& item : batch) inputs.push_back(&item->prepared.input.value());
+    const pipeline::CoreBudget::Forward hold(budget, engine.forward_threads());
     auto outputs = engine.model().forward(inputs);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto record =
@@ -117,34 +131,34 @@ ComputeLimit measure_compute(pipeline::Engine& engine, const config::Config& con
     }
     batch.clear();
   };
-  std::size_t next = 0;
+
   const auto started = Clock::now();
-  const auto tokens = batch_size * 2 + std::thread::hardware_concurrency();
-  tbb::parallel_pipeline(
-      tokens, tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
-                                                  [&](tbb::flow_control& fc) -> std::size_t {
-                                                    if (next == files.size()) fc.stop();
-                                                    return next++;
-                                                  }) &
-                  tbb::make_filter<std::size_t, std::unique_ptr<Item>>(
-                      tbb::filter_mode::parallel,
-                      [&](std::size_t i) {
-                        auto item = std::make_unique<Item>();
-                        item->index = i;
-                        item->prepared = prepare_file(files[i], config, engine.preprocessor());
-                        return item;
-                      }) &
-                  tbb::make_filter<std::unique_ptr<Item>, void>(
-                      tbb::filter_mode::serial_out_of_order, [&](std::unique_ptr<Item> item) {
-                        if (!item->prepared.input) {
-                          ++limit.errors;
-                          return;
-                        }
-                        batch.push_back(std::move(item));
-                        if (batch.size() == batch_size) run_batch();
-                      }));
+  std::promise<void> decoded;
+  arena.enqueue([&] {
+    tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
+      auto item = std::make_unique<Item>();
+      item->index = i;
+      {
+        const pipeline::CoreBudget::Decode core(budget);
+        item->prepared = prepare_file(files[i], config, engine.preprocessor());
+      }
+      ready.push(std::move(item));
+    });
+    decoded.set_value();
+  });
+  for (std::size_t taken = 0; taken < files.size(); ++taken) {
+    std::unique_ptr<Item> item;
+    ready.pop(item);
+    if (!item->prepared.input) {
+      ++limit.errors;
+    } else {
+      batch.push_back(std::move(item));
+    }
+    if (batch.size() == batch_size) run_batch();
+  }
   if (!batch.empty()) run_batch();
   limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
+  decoded.get_future().wait();
   return limit;
 }
 

@@ -3,6 +3,7 @@
 
 #include <inferwatch/infer/prepared_input.hpp>
 #include <inferwatch/pipeline/batcher.hpp>
+#include <inferwatch/pipeline/core_budget.hpp>
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
@@ -299,6 +300,7 @@ class Pipeline::Impl {
     m_arena.enqueue([this, raw = item.release(), work = std::move(work)] {
       ItemPtr owned(raw);
       try {
+        const CoreBudget::Decode core(m_cores);
         work(owned);
       } catch (const std::exception& e) {
         spdlog::error("{}: decode task failed: {}", owned ? owned->job.path : "?", e.what());
@@ -588,6 +590,7 @@ class Pipeline::Impl {
     std::vector<const infer::InputTensor*> inputs;
     inputs.reserve(group.size());
     for (const auto& item : group) inputs.push_back(&item->prepared.input.value());
+    const CoreBudget::Forward cores(m_cores, engine.forward_threads());  // until results are built
     const auto started = Clock::now();
     m_forward_started = started.time_since_epoch().count();
     auto outputs = engine.model().forward(inputs);
@@ -643,6 +646,7 @@ class Pipeline::Impl {
   std::int64_t m_settling = 0;
   std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0, m_adopted = 0;
 
+  CoreBudget m_cores{static_cast<int>(cores())};  // decoding and the model take turns
   std::atomic<int> m_decoding{0};
   std::atomic<std::int64_t> m_interactive{0};  // interactive requests not yet answered
   static unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }

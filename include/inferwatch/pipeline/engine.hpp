@@ -30,6 +30,8 @@ class Engine {
   // Not thread-safe: the pipeline calls it from the batcher thread only.
   infer::Model& model() { return *m_model; }
   const infer::ModelInfo& info() const { return m_model->info(); }
+  // CPU threads a forward keeps busy (see CoreBudget): its intra-op threads; none on a GPU.
+  int forward_threads() const { return info().device == "cpu" ? info().threads : 0; }
   const infer::Preprocessor& preprocessor() const { return m_preprocessor; }
   const results::RecordBuilder& builder() const { return m_builder; }
 
