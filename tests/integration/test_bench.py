@@ -21,6 +21,11 @@ def test_bench_reports_every_figure(tmp_path):
                 "compute_files_per_s"]:
         assert lim[key] > 0, key
     assert lim["files"] == 48 and lim["compute_errors"] == 0
+    # Limits are taken before and after the daemon's run, each from both in-process arrangements.
+    assert len(demo["limit_runs"]) == 2
+    for run_lim in demo["limit_runs"]:
+        assert run_lim["compute_files_per_s"] == max(run_lim["compute_pool_files_per_s"],
+                                                     run_lim["compute_pipeline_files_per_s"])
     assert demo["end_to_end"]["files"] == 48 and demo["end_to_end"]["statuses"] == ["ok"]
     assert demo["end_to_end"]["files_per_s"] > 0
     assert demo["latency"]["files"] == 5 and 0 < demo["latency"]["p50_ms"] <= demo["latency"]["p99_ms"]
