@@ -166,16 +166,6 @@ class TorchModel final : public Model {
   config::PostprocessMode m_mode;
 };
 
-// One all-zero input of the model's shape (mid-gray after the usual normalization).
-InputTensor zero_input(const ModelInfo& info) {
-  InputTensor zeros;
-  zeros.channels = info.channels;
-  zeros.height = info.height;
-  zeros.width = info.width;
-  zeros.data.assign(static_cast<std::size_t>(info.channels) * info.height * info.width, 0.0f);
-  return zeros;
-}
-
 // Run the model at batch sizes 1 and max on a mid-gray input and check what comes back.
 util::Result<void> warm_up(Model& model, std::size_t max_batch) {
   const ModelInfo& info = model.info();

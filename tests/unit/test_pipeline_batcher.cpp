@@ -1,5 +1,6 @@
 // Batch formation: full batches go at once, a lone item goes after max_delay from its arrival,
-// interactive items go first, and stop() runs what is queued.
+// interactive items go first, stop() runs what is queued, and on_start runs first on the batcher
+// thread.
 #include <inferwatch/pipeline/batcher.hpp>
 
 #include <doctest/doctest.h>
@@ -96,6 +97,29 @@ TEST_CASE("pipeline::Batcher") {
     batcher.release();
     REQUIRE(rec.wait_for_batches(1));
     CHECK(rec.batches[0] == std::vector<int>{100, 0, 1});
+  }
+  SUBCASE("on_start runs on the batcher thread, and before the first batch") {
+    std::thread::id started_on, ran_on;
+    std::atomic<bool> started{false};
+    bool started_before_batch = false;
+    Batcher<int> batcher(
+        1, 10s,
+        [&](std::vector<int> b) {
+          ran_on = std::this_thread::get_id();
+          started_before_batch = started;
+          rec.add(std::move(b));
+        },
+        {},
+        [&] {
+          std::this_thread::sleep_for(50ms);  // a slow warm-up: the first batch must wait for it
+          started_on = std::this_thread::get_id();
+          started = true;
+        });
+    batcher.submit(1, Lane::backlog);
+    REQUIRE(rec.wait_for_batches(1));
+    CHECK(started_before_batch);
+    CHECK(started_on == ran_on);
+    CHECK(started_on != std::this_thread::get_id());
   }
 }
 

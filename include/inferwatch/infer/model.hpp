@@ -24,4 +24,14 @@ class Model {
       std::span<const InputTensor* const> batch) = 0;
 };
 
+// One all-zero input of the model's shape (mid-gray after the usual normalization), for warm-ups.
+inline InputTensor zero_input(const ModelInfo& info) {
+  InputTensor zeros;
+  zeros.channels = info.channels;
+  zeros.height = info.height;
+  zeros.width = info.width;
+  zeros.data.assign(static_cast<std::size_t>(info.channels) * info.height * info.width, 0.0f);
+  return zeros;
+}
+
 }  // namespace inferwatch::infer

@@ -30,15 +30,17 @@ class Batcher {
   using Run = std::function<void(std::vector<Item>)>;
 
   // `more_coming` (optional) says whether more items are about to be submitted; it is called
-  // with the batcher's lock held, so it must only read atomics.
+  // with the batcher's lock held, so it must only read atomics. `on_start` (optional) runs on the
+  // batcher thread before it takes the first batch (e.g. a warm-up forward on this thread).
   Batcher(std::size_t max_batch, std::chrono::microseconds max_delay, Run run,
-          std::function<bool()> more_coming = {})
+          std::function<bool()> more_coming = {}, std::function<void()> on_start = {})
       : m_max_batch(max_batch),
         m_max_delay(max_delay),
         m_run(std::move(run)),
         m_more_coming(std::move(more_coming)),
-        m_thread([this] {
+        m_thread([this, on_start = std::move(on_start)] {
           util::name_this_thread("iw-batcher");
+          if (on_start) on_start();
           loop();
         }) {}
 
