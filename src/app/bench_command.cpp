@@ -142,6 +142,7 @@ ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config
   std::vector<PreparedPtr> batch;
   const auto started = Clock::now();
   std::promise<void> decoded;
+  const auto all_decoded = decoded.get_future();  // taken before the workers can set it
   arena.enqueue([&] {
     tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
       auto item = std::make_unique<Prepared>();
@@ -166,7 +167,7 @@ ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config
   }
   if (!batch.empty()) finish_batch(engine, files, batch, &budget, limit);
   limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
-  decoded.get_future().wait();
+  all_decoded.wait();
   return limit;
 }
 
