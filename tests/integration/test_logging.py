@@ -82,21 +82,29 @@ def drop(share, name, data):
     os.rename(tmp, share / name)
 
 
-def test_under_systemd_logs_go_to_journald_with_priorities_and_fields(tmp_path, journal):
-    d = Daemon(tmp_path)
-    d.log_path.touch()
-    st = os.stat(d.log_path)
+def run_until_logged(d, files, logged, log_text, **start):
+    """Start `d`, drop `files` (name -> bytes), wait for their results and for `logged` to show in
+    `log_text()`, then stop cleanly (and kill the daemon if anything failed on the way)."""
     try:
-        # What systemd does for StandardError=journal: stderr is the stream JOURNAL_STREAM names.
-        d.start(env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}, ready_line=journal.messages)
-        drop(d.share, "good.png", GOOD.read_bytes())
-        drop(d.share, "broken.png", b"\x89PNG\r\n\x1a\n not really")
-        d.wait_for_paths(["good.png", "broken.png"])
-        d.wait_for(lambda: "broken.png" in journal.messages(), timeout=10, what="the error line")
+        d.start(**start)
+        for name, data in files.items():
+            drop(d.share, name, data)
+        d.wait_for_paths(list(files))
+        d.wait_for(lambda: logged in log_text(), timeout=10, what="the error line")
         assert d.stop() == 0
     finally:
         if d.alive():
             d.kill()
+
+
+def test_under_systemd_logs_go_to_journald_with_priorities_and_fields(tmp_path, journal):
+    d = Daemon(tmp_path)
+    d.log_path.touch()
+    st = os.stat(d.log_path)
+    # What systemd does for StandardError=journal: stderr is the stream JOURNAL_STREAM names.
+    files = {"good.png": GOOD.read_bytes(), "broken.png": b"\x89PNG\r\n\x1a\n not really"}
+    run_until_logged(d, files, "broken.png", journal.messages, ready_line=journal.messages,
+                     env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
     entries = list(journal.entries)
     assert all(e["SYSLOG_IDENTIFIER"] == "inferwatch" for e in entries)
     by_path = {e.get("INFERWATCH_PATH"): e for e in entries if "INFERWATCH_PATH" in e}
@@ -117,16 +125,7 @@ def test_json_log_format_carries_the_same_fields(tmp_path):
     d = Daemon(tmp_path, extra_config="")
     d.config.write_text(d.config.read_text().replace('[log]\nlevel = "debug"\n',
                                                      '[log]\nlevel = "debug"\nformat = "json"\n'))
-    try:
-        d.start()
-        drop(d.share, "good.png", GOOD.read_bytes())
-        drop(d.share, "empty.png", b"")
-        d.wait_for_paths(["good.png", "empty.png"])
-        d.wait_for(lambda: "empty.png" in d.log_text(), timeout=10, what="the error line")
-        assert d.stop() == 0
-    finally:
-        if d.alive():
-            d.kill()
+    run_until_logged(d, {"good.png": GOOD.read_bytes(), "empty.png": b""}, "empty.png", d.log_text)
     lines = [json.loads(l) for l in d.log_text().splitlines() if l.startswith("{")]
     assert lines and all({"time", "level", "message"} <= set(l) for l in lines)
     assert lines[0]["time"].endswith("Z")
@@ -141,15 +140,7 @@ def test_json_log_format_carries_the_same_fields(tmp_path):
 
 def test_text_logs_on_a_terminal_name_the_file_and_the_error(tmp_path):
     d = Daemon(tmp_path)
-    try:
-        d.start()
-        drop(d.share, "empty.png", b"")
-        d.wait_for_paths(["empty.png"])
-        d.wait_for(lambda: "empty.png: result" in d.log_text(), timeout=10, what="the error line")
-        assert d.stop() == 0
-    finally:
-        if d.alive():
-            d.kill()
+    run_until_logged(d, {"empty.png": b""}, "empty.png: result", d.log_text)
     line = next(l for l in d.log_text().splitlines() if "empty.png: result" in l)
     assert " warning " in line and "empty_file" in line
     assert "config: model built-in demo on auto" in d.log_text()
