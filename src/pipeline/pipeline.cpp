@@ -229,6 +229,7 @@ class Pipeline::Impl {
       if (stopping && m_done.empty() && (m_in_flight == 0 || Clock::now() >= m_deadline)) {
         if (m_in_flight > 0)
           spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
+        release_unused_ids();
         return;
       }
     }
@@ -318,6 +319,16 @@ class Pipeline::Impl {
     item->record = item->engine->builder().failed(item->job.path, prepared, std::move(error),
                                                   timings(*item, 0));
     finish(std::move(item));
+  }
+
+  // After a clean stop the next run starts right above the highest committed id, so it knows
+  // there is no crash-orphaned sidecar to look for (see adopt()).
+  void release_unused_ids() {
+    try {
+      m_db.release_ids(m_next_id, m_id_end);
+    } catch (const std::exception& e) {
+      spdlog::warn("store: could not release unused result ids: {}", e.what());
+    }
   }
 
   std::int64_t next_id() {
@@ -491,8 +502,10 @@ class Pipeline::Impl {
 
   // A sidecar written by an earlier run that crashed before committing it: its id is above
   // everything committed then and below this run's ids, and it is for these exact bytes.
+  // Without ids between the last run's committed ones and ours, there is none to look for:
+  // that saves every decode a failed lookup in the directory the store thread is writing to.
   bool adopt(WorkItem& item, const std::string& bytes) {
-    if (!m_config.results.sidecar) return false;
+    if (!m_config.results.sidecar || m_first_id_this_run == m_startup_max_id + 1) return false;
     auto text =
         util::read_file(item.file.string() + m_config.results.sidecar_suffix, 16 * 1024 * 1024);
     if (!text) return false;

@@ -126,6 +126,14 @@ std::int64_t Database::reserve_ids(std::int64_t n) {
   return first;
 }
 
+void Database::release_ids(std::int64_t next, std::int64_t end) {
+  SQLite::Statement release(
+      *m_db, "UPDATE counters SET value = ?1 WHERE name = 'next_result_id' AND value = ?2");
+  release.bind(1, next);
+  release.bind(2, end);
+  release.exec();
+}
+
 void Database::commit(std::span<const StoredResult> results) {
   if (results.empty()) return;
   SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);

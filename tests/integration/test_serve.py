@@ -152,6 +152,18 @@ def test_a_sidecar_that_cannot_be_written_is_an_error_result(daemon, samples):
     assert daemon.alive()
 
 
+def test_ids_continue_without_a_gap_after_a_clean_restart(daemon, samples):
+    """A clean stop gives back the unused result ids it had reserved, so the next run's first id
+    follows the last one (after a crash they stay reserved: ids are never reused)."""
+    daemon.start()
+    shutil.copyfile(samples[0], daemon.share / "a.png")
+    first = daemon.wait_for_paths(["a.png"])["a.png"]
+    assert daemon.stop() == 0
+    daemon.start()
+    shutil.copyfile(samples[1], daemon.share / "b.png")
+    assert daemon.wait_for_paths(["b.png"])["b.png"]["id"] == first["id"] + 1
+
+
 def test_restart_adopts_a_sidecar_whose_commit_was_lost(daemon, samples):
     """A crash between the sidecar's rename and the commit leaves a sidecar the database does not
     know; the next run adopts it (same id, same JSON) instead of computing a second result."""

@@ -199,6 +199,20 @@ TEST_CASE("store::Database::reserve_ids") {
     auto db = std::move(*Database::open(path));
     CHECK(db->reserve_ids(1) == last);
   }
+  SUBCASE("a released tail is handed out again, the ids before it never") {
+    auto db = std::move(*Database::open(path));
+    db->release_ids(last - 3, last);  // ids last-5 and last-4 were used
+    db.reset();
+    db = std::move(*Database::open(path));
+    CHECK(db->reserve_ids(1) == last - 3);
+  }
+  SUBCASE("a release after another reservation changes nothing") {
+    auto db = std::move(*Database::open(path));
+    auto other = std::move(*Database::open(path));  // e.g. a second process
+    CHECK(other->reserve_ids(10) == last);
+    db->release_ids(last - 3, last);
+    CHECK(db->reserve_ids(1) == last + 10);
+  }
 }
 
 TEST_SUITE_END();

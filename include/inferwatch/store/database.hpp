@@ -63,6 +63,11 @@ class Database {
   // (ids are monotonic and never reused, but may have gaps). Returns the first.
   std::int64_t reserve_ids(std::int64_t n);
 
+  // Give back the unused tail [next, end) of the latest reservation, at a clean stop, unless
+  // another process has reserved since. Ids handed out stay taken, so a restart finds no gap
+  // between the highest stored id and its own when every handed-out id was committed.
+  void release_ids(std::int64_t next, std::int64_t end);
+
   // In one transaction: append the results and make each its file's current result, unless the
   // file has moved on to a newer version meanwhile (then the result is kept as history only).
   void commit(std::span<const StoredResult> results);
