@@ -552,17 +552,28 @@ class Pipeline::Impl {
     return t;
   }
 
-  void finish(ItemPtr item) {
-    item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
-    item->engine.reset();  // an old model goes as soon as its last item is done
-    if (item->reply) {     // interactive: straight back to the caller
-      --m_interactive;
-      item->reply(std::move(*item->record));
-      return;
+  void finish(ItemPtr item) { finish(std::span<ItemPtr>(&item, 1)); }
+
+  // Hands all of `items` on; a batch wakes the store thread once, not once per file.
+  void finish(std::span<ItemPtr> items) {
+    std::size_t queued = 0;
+    for (auto& item : items) {
+      item->prepared.input = util::Error{"released", ""};  // free the tensor before queueing
+      item->engine.reset();  // an old model goes as soon as its last item is done
+      if (item->reply) {     // interactive: straight back to the caller
+        --m_interactive;
+        item->reply(std::move(*item->record));
+        item.reset();
+      } else {
+        ++queued;
+      }
     }
+    if (queued == 0) return;
     {
       std::lock_guard lock(m_mutex);
-      m_done.push_back(std::move(item));
+      for (auto& item : items) {
+        if (item) m_done.push_back(std::move(item));
+      }
     }
     m_changed.notify_one();
   }
@@ -634,8 +645,8 @@ class Pipeline::Impl {
                                                std::move((*outputs)[i]), timings(item, infer_ms))
                             : builder.failed(item.job.path, &item.prepared, outputs.error(),
                                              timings(item, infer_ms));
-      finish(std::move(group[i]));
     }
+    finish(group);
   }
 
   const config::Config& m_config;
