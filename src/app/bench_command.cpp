@@ -3,6 +3,8 @@
 #include <inferwatch/app/daemon_parts.hpp>
 #include <inferwatch/infer/prepared_input.hpp>
 #include <inferwatch/pipeline/core_budget.hpp>
+#include <inferwatch/pipeline/decode_arena.hpp>
+#include <inferwatch/pipeline/pipeline.hpp>
 #include <inferwatch/util/file.hpp>
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/time.hpp>
@@ -11,10 +13,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <tbb/concurrent_queue.h>
-#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -131,12 +131,10 @@ void finish_batch(pipeline::Engine& engine, const std::vector<std::filesystem::p
 ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config& config,
                                   const std::vector<std::filesystem::path>& files,
                                   std::size_t batch_size) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pipeline::CoreBudget budget(cores);
-  const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, cores + 1);
-  tbb::task_arena arena(cores, 0);
+  pipeline::CoreBudget budget(pipeline::DecodeArena::cores());
+  pipeline::DecodeArena arena;
   tbb::concurrent_bounded_queue<PreparedPtr> ready;
-  ready.set_capacity(std::max<std::ptrdiff_t>(64, 4 * static_cast<std::ptrdiff_t>(batch_size)));
+  ready.set_capacity(pipeline::in_flight_capacity(static_cast<std::int64_t>(batch_size)));
 
   ComputeLimit limit;
   std::vector<PreparedPtr> batch;

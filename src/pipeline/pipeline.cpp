@@ -4,6 +4,7 @@
 #include <inferwatch/infer/prepared_input.hpp>
 #include <inferwatch/pipeline/batcher.hpp>
 #include <inferwatch/pipeline/core_budget.hpp>
+#include <inferwatch/pipeline/decode_arena.hpp>
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
@@ -15,9 +16,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <tbb/global_control.h>
-#include <tbb/task_arena.h>
-#include <tbb/task_scheduler_observer.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -52,18 +50,6 @@ struct WorkItem {
 
 using ItemPtr = std::unique_ptr<WorkItem>;
 
-// Names the decode pool's workers as they join it ("iw-decode" in top -H, perf, gdb).
-class DecodeWorkerNames final : public tbb::task_scheduler_observer {
- public:
-  explicit DecodeWorkerNames(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
-    observe(true);
-  }
-  ~DecodeWorkerNames() override { observe(false); }
-  void on_scheduler_entry(bool worker) override {
-    if (worker) util::name_this_thread("iw-decode");
-  }
-};
-
 }  // namespace
 
 class Pipeline::Impl {
@@ -77,13 +63,7 @@ class Pipeline::Impl {
         m_metrics(metrics),
         m_engine(std::move(engine)),
         m_settler(std::chrono::milliseconds(config.watch.settle_ms)),
-        m_capacity(std::max<std::int64_t>(64, 4 * config.batching.max_batch_size)),
-        // One decode worker per core. No thread of ours joins the arena (work is enqueued), so
-        // oneTBB's default of cores - 1 workers (it expects a master) would leave a core idle
-        // whenever the model is not running: half the machine on 2 cores.
-        m_parallelism(tbb::global_control::max_allowed_parallelism, cores() + 1),
-        m_arena(static_cast<int>(cores()), 0),
-        m_worker_names(m_arena),
+        m_capacity(in_flight_capacity(config.batching.max_batch_size)),
         // A partial batch waits for max_delay only while more files are being decoded: at light
         // load a lone file goes straight to the model.
         m_batcher(
@@ -687,15 +667,16 @@ class Pipeline::Impl {
   std::int64_t m_settling = 0;
   std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0, m_adopted = 0;
 
-  CoreBudget m_cores{static_cast<int>(cores())};  // decoding and the model take turns
+  CoreBudget m_cores{DecodeArena::cores()};  // decoding and the model take turns
   std::atomic<int> m_decoding{0};
   std::atomic<std::int64_t> m_interactive{0};  // interactive requests not yet answered
-  static unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
-  tbb::global_control m_parallelism;
-  tbb::task_arena m_arena;
-  DecodeWorkerNames m_worker_names;
+  DecodeArena m_arena;
   Batcher<ItemPtr> m_batcher;  // last: its thread calls back into the members above
 };
+
+std::int64_t in_flight_capacity(std::int64_t max_batch_size) {
+  return std::max<std::int64_t>(64, 4 * max_batch_size);
+}
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
                    store::Database& database, std::shared_ptr<Engine> engine, Listener listener,

@@ -42,6 +42,10 @@ struct PipelineStats {
   std::int64_t settling = 0;   // scan-found files waiting to be stable
 };
 
+// Files the pipeline keeps in memory at once (being decoded, batched or written); the rest of
+// the backlog waits in SQLite. Enough for several full batches.
+std::int64_t in_flight_capacity(std::int64_t max_batch_size);
+
 class Pipeline {
  public:
   // Called on the store thread for each committed result: its id, path and §5 JSON text.
