@@ -1,5 +1,7 @@
 #include <inferwatch/results/record.hpp>
 
+#include <inferwatch/util/utf8.hpp>
+
 #include <boost/json.hpp>
 
 #include <cmath>
@@ -16,7 +18,13 @@ boost::json::object to_json(const Record& r) {
   boost::json::object o;
   o["schema"] = k_schema;
   if (r.id) o["id"] = *r.id;
-  o["path"] = r.path;
+  // Names are bytes (§5): a readable `path` always, and the exact name when it differs.
+  if (util::is_valid_utf8(r.path)) {
+    o["path"] = r.path;
+  } else {
+    o["path"] = util::to_valid_utf8(r.path);
+    o["path_bytes"] = util::base64_encode(r.path);
+  }
   o["status"] = r.ok() ? "ok" : "error";
   o["sha256"] = r.sha256;
   if (r.image) o["image"] = {{"width", r.image->width}, {"height", r.image->height}};

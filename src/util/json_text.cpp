@@ -1,5 +1,7 @@
 #include <inferwatch/util/json_text.hpp>
 
+#include <inferwatch/util/utf8.hpp>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -7,6 +9,15 @@
 
 namespace inferwatch::util {
 namespace {
+
+// A JSON string of `s`, valid UTF-8 whatever its bytes (Boost.JSON copies invalid bytes as is).
+void write_string(std::string& out, std::string_view s) {
+  if (is_valid_utf8(s)) {
+    out += boost::json::serialize(boost::json::string_view(s));
+  } else {
+    out += boost::json::serialize(boost::json::string_view(to_valid_utf8(s)));
+  }
+}
 
 void write(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
@@ -16,7 +27,7 @@ void write(std::string& out, const boost::json::value& v) {
       for (const auto& [key, value] : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        out += boost::json::serialize(boost::json::string_view(key));
+        write_string(out, key);
         out += ':';
         write(out, value);
       }
@@ -46,8 +57,11 @@ void write(std::string& out, const boost::json::value& v) {
         out += "null";
       return;
     }
+    case boost::json::kind::string:
+      write_string(out, v.get_string());
+      return;
     default:
-      out += boost::json::serialize(v);  // strings, integers, booleans, null
+      out += boost::json::serialize(v);  // integers, booleans, null
   }
 }
 

@@ -1,6 +1,8 @@
 // to_json: the SPEC §5 result object, key by key.
 #include <inferwatch/results/record.hpp>
 
+#include <inferwatch/util/json_text.hpp>
+
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
 
@@ -39,6 +41,35 @@ Keys keys(const json::object& o) {
 }  // namespace
 
 TEST_SUITE_BEGIN("results");
+
+// SPEC §5: `path` is always valid UTF-8; `path_bytes` carries a name that is not.
+TEST_CASE("results::to_json path and path_bytes") {
+  SUBCASE("a valid UTF-8 name is the path as is, without path_bytes") {
+    Record r = base();
+    r.path = "caf\xC3\xA9/new\nline \"q\" tab\t back\\slash.png";
+    const json::object o = to_json(r);
+    CHECK(o.at("path") == json::value(r.path));
+    CHECK_FALSE(o.contains("path_bytes"));
+  }
+  SUBCASE("an invalid name shows each bad byte as U+FFFD, the exact bytes right after") {
+    Record r = base();
+    r.path = "alice/bad\xFF\xFE.png";
+    const json::object o = to_json(r);
+    CHECK(o.at("path") == "alice/bad\xEF\xBF\xBD\xEF\xBF\xBD.png");
+    CHECK(o.at("path_bytes") == "YWxpY2UvYmFk//4ucG5n");
+    CHECK(keys(o) == Keys{"schema", "path", "path_bytes", "status", "sha256", "model",
+                          "predictions", "timings_ms", "created_at"});
+  }
+  SUBCASE("the JSON text is valid UTF-8 even when an error message quotes the raw name") {
+    Record r = base();
+    r.path = "x\xFF.png";
+    r.error = Error{"decode_failed", "cannot decode x\xFF.png"};
+    json::error_code ec;
+    const json::value back = json::parse(inferwatch::util::to_json_text(to_json(r)), ec);
+    REQUIRE_FALSE(ec);
+    CHECK(back.at("error").at("message") == "cannot decode x\xEF\xBF\xBD.png");
+  }
+}
 
 TEST_CASE("results::to_json") {
   SUBCASE("an ok result: predictions, no error, keys in the documented order") {

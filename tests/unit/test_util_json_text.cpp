@@ -63,6 +63,13 @@ TEST_CASE("util::to_json_text") {
     CHECK(round_trip(v) ==
           "{\"k\\\"ey\":\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é\"}");
   }
+  SUBCASE("invalid UTF-8 in strings and keys is written as U+FFFD, so strict readers parse it") {
+    const json::value v = {{"k\xFF", json::array{"bad\xFF\xFE.png"}}};
+    CHECK(to_json_text(v) == "{\"k\xEF\xBF\xBD\":[\"bad\xEF\xBF\xBD\xEF\xBF\xBD.png\"]}");
+    json::error_code ec;
+    json::parse(to_json_text(v), ec);  // Boost.JSON refuses invalid UTF-8 by default
+    CHECK_FALSE(ec);
+  }
 }
 
 // A whole-number double must stay a double ("3.0"), or readers calling as_double() throw.

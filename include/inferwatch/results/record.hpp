@@ -30,7 +30,7 @@ struct ImageSize {
 
 struct Record {
   std::optional<std::int64_t> id;  // set once stored; `infer` results have none
-  std::string path;                // relative to its watch root (or as given to `infer`)
+  std::string path;                // raw bytes, relative to its watch root (or as given to `infer`)
   std::string sha256;              // of the file's bytes; empty if it could not be read
   std::optional<ImageSize> image;  // known once the header was read
   std::string model_name;
@@ -45,7 +45,9 @@ struct Record {
   bool ok() const { return !error.has_value(); }
 };
 
-// The §5 JSON object, keys in the documented order.
+// The §5 JSON object, keys in the documented order: `path` in valid UTF-8, followed by
+// `path_bytes` (base64 of the raw name) only when the name is not valid UTF-8. Other strings
+// keep their bytes; util::to_json_text makes the text valid UTF-8.
 boost::json::object to_json(const Record& record);
 
 }  // namespace inferwatch::results

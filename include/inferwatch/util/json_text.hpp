@@ -9,6 +9,7 @@
 
 namespace inferwatch::util {
 
+// Always valid UTF-8: invalid bytes in strings and keys are written as U+FFFD.
 std::string to_json_text(const boost::json::value& value);
 
 }  // namespace inferwatch::util
