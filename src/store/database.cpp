@@ -1,9 +1,14 @@
 #include <inferwatch/store/database.hpp>
 
 #include "schema.hpp"
+#include "stored_name.hpp"
+
+#include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/utf8.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace inferwatch::store {
 namespace {
@@ -20,7 +25,72 @@ void bind_version(SQLite::Statement& q, int first, const FileVersion& v) {
   q.bind(first + 3, v.mtime_ns);
 }
 
+// Version 1 copied raw name bytes into the JSON text: read it leniently, then write it the way
+// results::to_json and util::to_json_text do now (path, path_bytes right after it, every string
+// valid UTF-8).
+std::string convert_json(const std::string& text, const StoredName& name) {
+  boost::json::parse_options lenient;
+  lenient.allow_invalid_utf8 = true;
+  boost::system::error_code ec;
+  const boost::json::value old = boost::json::parse(text, ec, {}, lenient);
+  if (ec || !old.is_object()) return util::to_valid_utf8(text);
+  boost::json::object out;
+  for (const auto& [key, value] : old.get_object()) {
+    if (key == "path_bytes") continue;
+    if (key == "path") {
+      out["path"] = name.path;
+      if (!name.bytes.empty()) out["path_bytes"] = util::base64_encode(name.bytes);
+      continue;
+    }
+    out[key] = value;
+  }
+  return util::to_json_text(out);
+}
+
 }  // namespace
+
+void convert_names(SQLite::Database& db) {
+  // Collect first, update after: the scans never see their own updates.
+  std::vector<std::pair<std::int64_t, std::string>> bad_files;
+  SQLite::Statement files(db, "SELECT id, path FROM files");
+  while (files.executeStep()) {
+    std::string raw = files.getColumn(1).getString();
+    if (!util::is_valid_utf8(raw)) bad_files.emplace_back(files.getColumn(0).getInt64(), raw);
+  }
+  SQLite::Statement fix_file(db, "UPDATE files SET path = ?1, path_bytes = ?2 WHERE id = ?3");
+  for (const auto& [id, raw] : bad_files) {
+    const StoredName name = stored_name(raw);
+    fix_file.bind(1, name.path);
+    bind_bytes(fix_file, 2, name.bytes);
+    fix_file.bind(3, id);
+    fix_file.exec();
+    fix_file.reset();
+  }
+  struct BadResult {
+    std::int64_t id;
+    std::string path;
+    std::string json;
+  };
+  std::vector<BadResult> bad_results;
+  SQLite::Statement results(db, "SELECT id, path, json FROM results");
+  while (results.executeStep()) {
+    std::string raw = results.getColumn(1).getString();
+    std::string json = results.getColumn(2).getString();
+    if (util::is_valid_utf8(raw) && util::is_valid_utf8(json)) continue;
+    bad_results.push_back({results.getColumn(0).getInt64(), std::move(raw), std::move(json)});
+  }
+  SQLite::Statement fix_result(
+      db, "UPDATE results SET path = ?1, path_bytes = ?2, json = ?3 WHERE id = ?4");
+  for (const auto& bad : bad_results) {
+    const StoredName name = stored_name(bad.path);
+    fix_result.bind(1, name.path);
+    bind_bytes(fix_result, 2, name.bytes);
+    fix_result.bind(3, convert_json(bad.json, name));
+    fix_result.bind(4, bad.id);
+    fix_result.exec();
+    fix_result.reset();
+  }
+}
 
 util::Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path) {
   try {
@@ -45,6 +115,8 @@ util::Result<std::unique_ptr<Database>> Database::open(const std::filesystem::pa
 Database::Database(std::unique_ptr<SQLite::Database> db) : m_db(std::move(db)) {}
 Database::~Database() = default;
 
+static_assert(k_migrations.size() == Database::k_schema_version);
+
 void Database::migrate() {
   const int version = m_db->execAndGet("PRAGMA user_version").getInt();
   if (version > static_cast<int>(k_migrations.size())) {
@@ -54,7 +126,8 @@ void Database::migrate() {
   }
   for (std::size_t i = static_cast<std::size_t>(version); i < k_migrations.size(); ++i) {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
-    m_db->exec(std::string(k_migrations[i]));
+    m_db->exec(std::string(k_migrations[i].sql));
+    if (k_migrations[i].convert) k_migrations[i].convert(*m_db);
     m_db->exec(fmt::format("PRAGMA user_version = {}", i + 1));
     tx.commit();
   }
@@ -66,20 +139,23 @@ std::size_t Database::record(std::span<const FileSighting> sightings) {
   SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
   // A new version bumps the generation and goes to the back of the backlog.
   SQLite::Statement upsert(*m_db, R"sql(
-    INSERT INTO files (root, path, dev, inode, size, mtime_ns, generation, done, queue_seq)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7)
-    ON CONFLICT (root, path) DO UPDATE SET
+    INSERT INTO files (root, path, path_bytes, dev, inode, size, mtime_ns, generation, done,
+                       queue_seq)
+    VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, 1, 0, ?7)
+    ON CONFLICT (root, path, path_bytes) DO UPDATE SET
       dev = excluded.dev, inode = excluded.inode, size = excluded.size,
       mtime_ns = excluded.mtime_ns, generation = generation + 1, done = 0,
-      queue_seq = excluded.queue_seq
+      queue_seq = excluded.queue_seq, attempts = 0
     WHERE dev != excluded.dev OR inode != excluded.inode OR size != excluded.size
        OR mtime_ns != excluded.mtime_ns)sql");
   std::size_t changed = 0;
   for (const auto& s : sightings) {
+    const StoredName name = stored_name(s.path);
     upsert.bind(1, s.root);
-    upsert.bind(2, s.path);
+    upsert.bind(2, name.path);
     bind_version(upsert, 3, s.version);
     upsert.bind(7, m_next_seq);
+    bind_bytes(upsert, 8, name.bytes);
     if (upsert.exec() > 0) {
       ++changed;
       ++m_next_seq;
@@ -92,7 +168,7 @@ std::size_t Database::record(std::span<const FileSighting> sightings) {
 
 std::vector<Job> Database::pending(std::size_t limit) {
   SQLite::Statement q(*m_db, R"sql(
-    SELECT id, generation, root, path, dev, inode, size, mtime_ns FROM files
+    SELECT id, generation, root, path, path_bytes, dev, inode, size, mtime_ns, attempts FROM files
     WHERE done = 0 ORDER BY queue_seq LIMIT ?1)sql");
   q.bind(1, static_cast<std::int64_t>(limit));
   std::vector<Job> jobs;
@@ -101,8 +177,9 @@ std::vector<Job> Database::pending(std::size_t limit) {
     job.file_id = q.getColumn(0).getInt64();
     job.generation = q.getColumn(1).getInt64();
     job.root = q.getColumn(2).getString();
-    job.path = q.getColumn(3).getString();
-    job.version = version_at(q, 4);
+    job.path = raw_name(q, 3);
+    job.version = version_at(q, 5);
+    job.attempts = q.getColumn(9).getInt();
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -126,6 +203,18 @@ std::int64_t Database::reserve_ids(std::int64_t n) {
   return first;
 }
 
+void Database::count_attempts(std::span<const std::int64_t> file_ids) {
+  if (file_ids.empty()) return;
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement bump(*m_db, "UPDATE files SET attempts = attempts + 1 WHERE id = ?1");
+  for (const std::int64_t id : file_ids) {
+    bump.bind(1, id);
+    bump.exec();
+    bump.reset();
+  }
+  tx.commit();
+}
+
 void Database::release_ids(std::int64_t next, std::int64_t end) {
   SQLite::Statement release(
       *m_db, "UPDATE counters SET value = ?1 WHERE name = 'next_result_id' AND value = ?2");
@@ -138,22 +227,31 @@ void Database::commit(std::span<const StoredResult> results) {
   if (results.empty()) return;
   SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement insert(*m_db, R"sql(
-    INSERT INTO results (id, file_id, root, path, dev, inode, size, mtime_ns, status, error_code,
-                         model_version, created_at, json)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12, ?13))sql");
+    INSERT INTO results (id, file_id, root, path, path_bytes, dev, inode, size, mtime_ns, status,
+                         error_code, model_version, created_at, json)
+    VALUES (?1, ?2, ?3, ?4, ?14, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12, ?13))sql");
   SQLite::Statement done(*m_db, R"sql(
-    UPDATE files SET done = 1, result_id = ?1 WHERE id = ?2 AND generation = ?3)sql");
+    UPDATE files SET done = 1, result_id = ?1, attempts = 0
+    WHERE id = ?2 AND generation = ?3)sql");
   for (const auto& r : results) {
+    const StoredName name = stored_name(r.path);
     insert.bind(1, r.id);
     insert.bind(2, r.file_id);
     insert.bind(3, r.root);
-    insert.bind(4, r.path);
+    insert.bind(4, name.path);
+    bind_bytes(insert, 14, name.bytes);
     bind_version(insert, 5, r.version);
     insert.bind(9, r.status);
     insert.bind(10, r.error_code);
     insert.bind(11, r.model_version);
     insert.bind(12, r.created_at);
-    insert.bind(13, r.json);
+    // Readers decode this column strictly (REST, WebSocket, sqlite3 clients): never store bytes
+    // that are not UTF-8, whoever built the text (an adopted sidecar, say).
+    if (util::is_valid_utf8(r.json)) {
+      insert.bind(13, r.json);
+    } else {
+      insert.bind(13, util::to_valid_utf8(r.json));
+    }
     insert.exec();
     insert.reset();
     done.bind(1, r.id);
@@ -168,9 +266,11 @@ void Database::commit(std::span<const StoredResult> results) {
 std::optional<FileState> Database::file_state(const std::string& root, const std::string& path) {
   SQLite::Statement q(*m_db, R"sql(
     SELECT id, dev, inode, size, mtime_ns, done, COALESCE(result_id, 0) FROM files
-    WHERE root = ?1 AND path = ?2)sql");
+    WHERE root = ?1 AND path = ?2 AND path_bytes = ?3)sql");
+  const StoredName name = stored_name(path);
   q.bind(1, root);
-  q.bind(2, path);
+  q.bind(2, name.path);
+  bind_bytes(q, 3, name.bytes);
   if (!q.executeStep()) return std::nullopt;
   return FileState{q.getColumn(0).getInt64(), version_at(q, 1), q.getColumn(5).getInt() != 0,
                    q.getColumn(6).getInt64()};
@@ -180,9 +280,11 @@ std::optional<std::string> Database::current_result(const std::string& root,
                                                     const std::string& path) {
   SQLite::Statement q(*m_db, R"sql(
     SELECT r.json FROM files f JOIN results r ON r.id = f.result_id
-    WHERE f.root = ?1 AND f.path = ?2)sql");
+    WHERE f.root = ?1 AND f.path = ?2 AND f.path_bytes = ?3)sql");
+  const StoredName name = stored_name(path);
   q.bind(1, root);
-  q.bind(2, path);
+  q.bind(2, name.path);
+  bind_bytes(q, 3, name.bytes);
   if (!q.executeStep()) return std::nullopt;
   return q.getColumn(0).getString();
 }

@@ -1,5 +1,7 @@
 #include <inferwatch/store/reader.hpp>
 
+#include "stored_name.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
@@ -34,7 +36,7 @@ std::vector<StoredJson> Reader::results(const ResultQuery& query) {
     WHERE id > ?1 AND (?2 = '' OR substr(path, 1, length(?2)) = ?2) AND (?3 = '' OR status = ?3)
     ORDER BY id LIMIT ?4)sql");
   q.bind(1, query.after);
-  q.bind(2, query.path_prefix);
+  q.bind(2, util::to_valid_utf8(query.path_prefix));
   q.bind(3, query.status);
   q.bind(4, query.limit);
   std::vector<StoredJson> out;
@@ -51,11 +53,25 @@ std::optional<StoredJson> Reader::result(std::int64_t id) {
 }
 
 std::optional<StoredJson> Reader::latest(const std::string& path) {
+  // Invalid UTF-8 can only be a raw name; valid text is a raw name or a display form.
+  if (!util::is_valid_utf8(path)) return latest_by_bytes(path);
   std::lock_guard lock(m_mutex);
   SQLite::Statement q(*m_db, R"sql(
     SELECT r.id, r.path, r.json FROM files f JOIN results r ON r.id = f.result_id
-    WHERE f.path = ?1 ORDER BY r.id DESC LIMIT 1)sql");
+    WHERE f.path = ?1 ORDER BY f.path_bytes = x'' DESC, r.id DESC LIMIT 1)sql");
   q.bind(1, path);
+  if (!q.executeStep()) return std::nullopt;
+  return row_at(q);
+}
+
+std::optional<StoredJson> Reader::latest_by_bytes(const std::string& bytes) {
+  const StoredName name = stored_name(bytes);
+  std::lock_guard lock(m_mutex);
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT r.id, r.path, r.json FROM files f JOIN results r ON r.id = f.result_id
+    WHERE f.path = ?1 AND f.path_bytes = ?2 ORDER BY r.id DESC LIMIT 1)sql");
+  q.bind(1, name.path);
+  bind_bytes(q, 2, name.bytes);
   if (!q.executeStep()) return std::nullopt;
   return row_at(q);
 }

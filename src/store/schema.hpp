@@ -5,11 +5,25 @@
 #include <array>
 #include <string_view>
 
+namespace SQLite {
+class Database;
+}
+
 namespace inferwatch::store {
 
-inline constexpr std::array<std::string_view, 1> k_migrations = {
+// Migration 2's row conversion (in database.cpp): names written raw by version 1 become their
+// display form plus path_bytes, and stored JSON becomes valid UTF-8.
+void convert_names(SQLite::Database& db);
+
+struct Migration {
+  std::string_view sql;
+  // Run after `sql` in the same transaction, for conversions SQL cannot express.
+  void (*convert)(SQLite::Database&) = nullptr;
+};
+
+inline constexpr std::array<Migration, 2> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
-    R"sql(
+    Migration{R"sql(
 CREATE TABLE files (
   id         INTEGER PRIMARY KEY,
   root       TEXT    NOT NULL,
@@ -50,7 +64,41 @@ CREATE TABLE counters (
   value INTEGER NOT NULL
 ) STRICT;
 INSERT INTO counters VALUES ('next_result_id', 1);
+)sql"},
+
+    // 2: names are bytes (SPEC §5). `path` is the valid UTF-8 display form; `path_bytes` holds the
+    // raw name when it differs (empty otherwise), so two names with one display form stay two
+    // files. `attempts` counts the starts of a version's processing (the crash-loop guard).
+    // convert_names() then fixes the rows version 1 wrote with raw bytes in `path`.
+    Migration{R"sql(
+CREATE TABLE files_v2 (
+  id         INTEGER PRIMARY KEY,
+  root       TEXT    NOT NULL,
+  path       TEXT    NOT NULL,         -- valid UTF-8 (each invalid byte shown as U+FFFD)
+  path_bytes BLOB    NOT NULL DEFAULT x'',  -- the raw name when not valid UTF-8, else empty
+  dev        INTEGER NOT NULL,
+  inode      INTEGER NOT NULL,
+  size       INTEGER NOT NULL,
+  mtime_ns   INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  done       INTEGER NOT NULL,
+  queue_seq  INTEGER NOT NULL,
+  result_id  INTEGER,
+  attempts   INTEGER NOT NULL DEFAULT 0,  -- processing starts of this version without a result
+  UNIQUE (root, path, path_bytes)
+) STRICT;
+INSERT INTO files_v2 (id, root, path, dev, inode, size, mtime_ns, generation, done, queue_seq,
+                      result_id)
+  SELECT id, root, path, dev, inode, size, mtime_ns, generation, done, queue_seq, result_id
+  FROM files;
+DROP TABLE files;
+ALTER TABLE files_v2 RENAME TO files;
+CREATE INDEX files_pending ON files (queue_seq) WHERE done = 0;
+CREATE INDEX files_result ON files (result_id);
+
+ALTER TABLE results ADD COLUMN path_bytes BLOB NOT NULL DEFAULT x'';
 )sql",
+              convert_names},
 };
 
 }  // namespace inferwatch::store

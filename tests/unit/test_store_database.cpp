@@ -2,6 +2,9 @@
 // file's "done" state, ids are never reused, and everything survives reopening.
 #include <inferwatch/store/database.hpp>
 
+#include <inferwatch/store/reader.hpp>
+#include <inferwatch/util/utf8.hpp>
+
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -37,6 +40,53 @@ StoredResult result_for(const Job& job, std::int64_t id, const std::string& stat
 }
 
 std::vector<Job> all_pending(Database& db) { return db.pending(1000); }
+
+// Run `sql` on the database file directly (what another client or an older version would do).
+void exec_raw(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error);
+  INFO((error ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+// Each row of `sql`'s first column, as bytes.
+std::vector<std::string> column_raw(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw, sql.c_str(), -1, &q, nullptr) == SQLITE_OK);
+  std::vector<std::string> out;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(q, 0));
+    out.emplace_back(data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(q, 0)));
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(raw);
+  return out;
+}
+
+// Record `path`, commit a result whose JSON is `json`, return the job.
+Job process(Database& db, const std::string& path, const std::string& json) {
+  const std::vector<FileSighting> seen{sighting(path, 10)};
+  db.record(seen);
+  for (const Job& job : all_pending(db)) {
+    if (job.path != path) continue;
+    StoredResult r = result_for(job, db.reserve_ids(1));
+    r.json = json;
+    db.commit(std::vector<StoredResult>{r});
+    return job;
+  }
+  FAIL("no pending job for the path");
+  return {};
+}
+
+const std::string k_bad = "alice/bad\xFF\xFE.png";                        // not UTF-8
+const std::string k_bad_shown = "alice/bad\xEF\xBF\xBD\xEF\xBF\xBD.png";  // U+FFFD per bad byte
+const std::string k_bad_json = R"({"path":"alice/bad\ufffd\ufffd.png","path_bytes":"x"})";
 
 }  // namespace
 
@@ -180,6 +230,211 @@ TEST_CASE("store::Database::delete_results_before") {
     CHECK(db->delete_results_before("2027-01-01T00:00:00.000Z") == 1);
     CHECK(db->result_count() == 1);
     CHECK(db->current_result("/srv/crops", "a.png").has_value());
+  }
+}
+
+// SPEC §5: names are bytes. The API takes and returns raw names; the rows hold the display form.
+TEST_CASE("store::Database names that are not UTF-8") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  auto db = std::move(*Database::open(path));
+
+  SUBCASE("the raw name comes back exactly from pending, file_state and current_result") {
+    const std::vector<FileSighting> seen{sighting(k_bad, 10)};
+    CHECK(db->record(seen) == 1);
+    const auto jobs = all_pending(*db);
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].path == k_bad);
+    db->commit(std::vector<StoredResult>{result_for(jobs[0], db->reserve_ids(1))});
+    CHECK(db->record(seen) == 0);
+    const auto state = db->file_state("/srv/crops", k_bad);
+    REQUIRE(state);
+    CHECK(state->done);
+    CHECK(db->current_result("/srv/crops", k_bad).has_value());
+    CHECK_FALSE(db->file_state("/srv/crops", k_bad_shown).has_value());
+  }
+  SUBCASE("text columns hold the valid display form, path_bytes the raw name") {
+    process(*db, k_bad, k_bad_json);
+    CHECK(column_raw(path, "SELECT path FROM files") == std::vector<std::string>{k_bad_shown});
+    CHECK(column_raw(path, "SELECT path_bytes FROM files") == std::vector<std::string>{k_bad});
+    CHECK(column_raw(path, "SELECT path FROM results") == std::vector<std::string>{k_bad_shown});
+    CHECK(column_raw(path, "SELECT path_bytes FROM results") == std::vector<std::string>{k_bad});
+  }
+  SUBCASE("a valid name has an empty path_bytes") {
+    process(*db, "caf\xC3\xA9\n.png", "{}");
+    CHECK(column_raw(path, "SELECT path FROM files") ==
+          std::vector<std::string>{"caf\xC3\xA9\n.png"});
+    CHECK(column_raw(path, "SELECT length(path_bytes) FROM files") ==
+          std::vector<std::string>{"0"});
+  }
+  SUBCASE("two names with one display form are two files with their own results") {
+    process(*db, "x\xFF.png", R"({"n":1})");
+    process(*db, "x\xFE.png", R"({"n":2})");
+    CHECK(db->pending_count() == 0);
+    CHECK(db->current_result("/srv/crops", "x\xFF.png") == R"({"n":1})");
+    CHECK(db->current_result("/srv/crops", "x\xFE.png") == R"({"n":2})");
+  }
+  SUBCASE("stored JSON is valid UTF-8 even when the caller's is not") {
+    process(*db, "a.png", "{\"message\":\"no \xFF\"}");
+    CHECK(db->current_result("/srv/crops", "a.png") == "{\"message\":\"no \xEF\xBF\xBD\"}");
+  }
+}
+
+TEST_CASE("store::Database::count_attempts") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  auto db = std::move(*Database::open(path));
+  const std::vector<FileSighting> seen{sighting("a.png", 10), sighting("b.png", 20)};
+  db->record(seen);
+  const auto jobs = all_pending(*db);
+  const auto attempts_of = [&](const std::string& name) {
+    for (const Job& job : all_pending(*db)) {
+      if (job.path == name) return job.attempts;
+    }
+    return -1;
+  };
+
+  SUBCASE("a new file has no attempts") {
+    CHECK(jobs.at(0).attempts == 0);
+    CHECK(jobs.at(1).attempts == 0);
+  }
+  SUBCASE("each call counts one attempt of the named files only, and survives reopening") {
+    const std::vector<std::int64_t> a{jobs.at(0).file_id};
+    db->count_attempts(a);
+    db->count_attempts(a);
+    db.reset();
+    db = std::move(*Database::open(path));
+    CHECK(attempts_of("a.png") == 2);
+    CHECK(attempts_of("b.png") == 0);
+  }
+  SUBCASE("seeing the same version again keeps the count (a restart after a crash)") {
+    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id});
+    CHECK(db->record(seen) == 0);
+    CHECK(attempts_of("a.png") == 1);
+  }
+  SUBCASE("a new version starts from 0") {
+    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id});
+    const std::vector<FileSighting> changed{sighting("a.png", 11)};
+    CHECK(db->record(changed) == 1);
+    CHECK(attempts_of("a.png") == 0);
+  }
+  SUBCASE("a committed result sets the count back to 0") {
+    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id, jobs.at(1).file_id});
+    db->commit(std::vector<StoredResult>{result_for(jobs.at(0), db->reserve_ids(1))});
+    CHECK(column_raw(path, "SELECT attempts FROM files ORDER BY id") ==
+          std::vector<std::string>{"0", "1"});
+  }
+}
+
+// A database written by version 1 (the schema below is its migration 1, verbatim), with names
+// stored as raw bytes in TEXT columns and in the JSON.
+TEST_CASE("store::Database migrates a version-1 database") {
+  TempDir dir;
+  const auto path = dir.path() / "v1.db";
+  exec_raw(path, R"sql(
+CREATE TABLE files (
+  id INTEGER PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, dev INTEGER NOT NULL,
+  inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  generation INTEGER NOT NULL, done INTEGER NOT NULL, queue_seq INTEGER NOT NULL,
+  result_id INTEGER, UNIQUE (root, path)) STRICT;
+CREATE INDEX files_pending ON files (queue_seq) WHERE done = 0;
+CREATE TABLE results (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, root TEXT NOT NULL,
+  path TEXT NOT NULL, dev INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, status TEXT NOT NULL, error_code TEXT, model_version TEXT NOT NULL,
+  created_at TEXT NOT NULL, json TEXT NOT NULL) STRICT;
+CREATE INDEX results_path ON results (path, id);
+CREATE INDEX results_created ON results (created_at);
+CREATE INDEX files_result ON files (result_id);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+INSERT INTO counters VALUES ('next_result_id', 3);
+INSERT INTO files VALUES (1, '/srv/crops', CAST(x'616c6963652f626164fffe2e706e67' AS TEXT),
+                          1, 110, 10, 1000, 1, 1, 1, 1);
+INSERT INTO files VALUES (2, '/srv/crops', 'ok.png', 1, 120, 20, 1000, 1, 0, 2, NULL);
+INSERT INTO results VALUES (1, 1, '/srv/crops', CAST(x'616c6963652f626164fffe2e706e67' AS TEXT),
+  1, 110, 10, 1000, 'error', 'decode_failed', 'v', '2026-01-01T00:00:00.000Z',
+  CAST(x'7b22736368656d61223a2278222c2270617468223a22616c6963652f626164fffe2e706e67222c22657272'
+       || x'6f72223a7b226d657373616765223a22626164fffe227d7d' AS TEXT));
+PRAGMA user_version = 1;
+)sql");
+  REQUIRE(column_raw(path, "SELECT path FROM files WHERE id = 1") ==
+          std::vector<std::string>{k_bad});  // the fixture really holds raw bytes
+
+  auto opened = Database::open(path);
+  REQUIRE(opened.ok());
+  auto db = std::move(*opened);
+
+  SUBCASE("the schema version is the current one") {
+    CHECK(column_raw(path, "PRAGMA user_version") ==
+          std::vector<std::string>{std::to_string(Database::k_schema_version)});
+  }
+  SUBCASE("old rows are found by their raw names, with their state") {
+    const auto state = db->file_state("/srv/crops", k_bad);
+    REQUIRE(state);
+    CHECK(state->done);
+    CHECK(state->result_id == 1);
+    const auto jobs = all_pending(*db);
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].path == "ok.png");
+    CHECK(jobs[0].attempts == 0);
+  }
+  SUBCASE("names and JSON become valid UTF-8, the raw name moves to path_bytes") {
+    CHECK(column_raw(path, "SELECT path FROM files ORDER BY id") ==
+          std::vector<std::string>{k_bad_shown, "ok.png"});
+    CHECK(column_raw(path, "SELECT path_bytes FROM files ORDER BY id") ==
+          std::vector<std::string>{k_bad, ""});
+    CHECK(column_raw(path, "SELECT path FROM results") == std::vector<std::string>{k_bad_shown});
+    CHECK(db->current_result("/srv/crops", k_bad) ==
+          R"({"schema":"x","path":")" + k_bad_shown +
+              R"(","path_bytes":"YWxpY2UvYmFk//4ucG5n","error":{"message":"bad)" +
+              "\xEF\xBF\xBD\xEF\xBF\xBD\"}}");
+  }
+  SUBCASE("the indexes are kept") {
+    CHECK(column_raw(path,
+                     "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE "
+                     "'sqlite_autoindex%' ORDER BY name") ==
+          std::vector<std::string>{"files_pending", "files_result", "results_created",
+                                   "results_path"});
+  }
+  SUBCASE("the migrated file keeps working: a new version becomes pending") {
+    const std::vector<FileSighting> changed{sighting(k_bad, 11)};
+    CHECK(db->record(changed) == 1);
+    CHECK(db->pending_count() == 2);
+  }
+}
+
+// The REST side's reads (SPEC §5: every lookup by path accepts the display form or the raw name).
+TEST_CASE("store::Reader and names") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  auto db = std::move(*Database::open(path));
+  process(*db, k_bad, R"({"n":"bad"})");
+  process(*db, "alice/bad\xEF\xBF\xBD\xEF\xBF\xBD.png", R"({"n":"valid"})");
+  process(*db, "x\xFF.png", R"({"n":"ff"})");
+  auto reader = std::move(*inferwatch::store::Reader::open(path));
+
+  SUBCASE("latest by the raw bytes finds exactly that file") {
+    CHECK(reader->latest(k_bad)->json == R"({"n":"bad"})");
+    CHECK(reader->latest("x\xFF.png")->json == R"({"n":"ff"})");
+    CHECK_FALSE(reader->latest("x\xFE.png").has_value());
+  }
+  SUBCASE("latest by the display form finds the file; a file named exactly that wins") {
+    CHECK(reader->latest("x\xEF\xBF\xBD.png")->json == R"({"n":"ff"})");
+    CHECK(reader->latest(k_bad_shown)->json == R"({"n":"valid"})");
+  }
+  SUBCASE("latest_by_bytes takes only the exact raw name") {
+    CHECK(reader->latest_by_bytes(k_bad)->json == R"({"n":"bad"})");
+    CHECK(reader->latest_by_bytes(k_bad_shown)->json == R"({"n":"valid"})");
+    CHECK_FALSE(reader->latest_by_bytes("x\xEF\xBF\xBD.png").has_value());
+  }
+  SUBCASE("path_prefix compares with the display path, raw bytes or not") {
+    inferwatch::store::ResultQuery q;
+    q.path_prefix = "alice/bad\xEF\xBF\xBD";
+    CHECK(reader->results(q).size() == 2);
+    q.path_prefix = "x\xFF";
+    const auto rows = reader->results(q);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].path == "x\xEF\xBF\xBD.png");
   }
 }
 

@@ -30,7 +30,7 @@ namespace inferwatch::store {
 // A file version seen on disk (by an event or a scan).
 struct FileSighting {
   std::string root;
-  std::string path;
+  std::string path;  // the raw name, any bytes (the store keeps it exactly)
   FileVersion version;
 };
 
@@ -48,16 +48,21 @@ class Database {
   static util::Result<std::unique_ptr<Database>> open(const std::filesystem::path& path);
   ~Database();
 
-  // Record sightings in one transaction. A new file or a new version becomes pending work;
-  // a version already pending or done changes nothing. Returns how many became pending.
+  // Record sightings in one transaction. A new file or a new version becomes pending work (with
+  // no attempts counted); a version already pending or done changes nothing. Returns how many
+  // became pending.
   std::size_t record(std::span<const FileSighting> sightings);
 
   // The first `limit` pending jobs, in the order they became pending (a new version of a file
-  // goes to the back).
+  // goes to the back), each with its raw path and its attempts so far.
   std::vector<Job> pending(std::size_t limit);
 
   // Number of pending file versions.
   std::int64_t pending_count();
+
+  // Count one more processing attempt of each file's current version, in one transaction (for
+  // the crash-loop guard: call before processing starts, so a crash leaves the count behind).
+  void count_attempts(std::span<const std::int64_t> file_ids);
 
   // Reserve `n` consecutive result ids; they are never handed out again, even after a crash
   // (ids are monotonic and never reused, but may have gaps). Returns the first.
@@ -68,11 +73,12 @@ class Database {
   // between the highest stored id and its own when every handed-out id was committed.
   void release_ids(std::int64_t next, std::int64_t end);
 
-  // In one transaction: append the results and make each its file's current result, unless the
-  // file has moved on to a newer version meanwhile (then the result is kept as history only).
+  // In one transaction: append the results and make each its file's current result (done, its
+  // attempts back to 0), unless the file has moved on to a newer version meanwhile (then the
+  // result is kept as history only). Stored JSON is made valid UTF-8 if it is not.
   void commit(std::span<const StoredResult> results);
 
-  // What the store knows of root/path, if anything.
+  // What the store knows of root/path (`path` raw, exact bytes), if anything.
   std::optional<FileState> file_state(const std::string& root, const std::string& path);
 
   // The current result's JSON of root/path, if it has one.
@@ -93,7 +99,7 @@ class Database {
   void forget(std::int64_t file_id, std::int64_t generation);
 
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int k_schema_version = 1;
+  static constexpr int k_schema_version = 2;
 
  private:
   explicit Database(std::unique_ptr<SQLite::Database> db);

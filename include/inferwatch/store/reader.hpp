@@ -22,14 +22,14 @@ namespace inferwatch::store {
 struct ResultQuery {
   std::int64_t after = 0;  // ids greater than this
   std::int64_t limit = 100;
-  std::string path_prefix;  // "" for all
+  std::string path_prefix;  // "" for all; compared with the display path (valid UTF-8)
   std::string status;       // "", "ok" or "error"
 };
 
 struct StoredJson {
   std::int64_t id = 0;
-  std::string path;
-  std::string json;
+  std::string path;  // display form (valid UTF-8)
+  std::string json;  // the §5 object, valid UTF-8
 };
 
 struct Counts {
@@ -49,8 +49,12 @@ class Reader {
   // Results with id > query.after, oldest first, at most query.limit.
   std::vector<StoredJson> results(const ResultQuery& query);
   std::optional<StoredJson> result(std::int64_t id);
-  // The current result of the file at `path` (relative to its root), in any root.
+  // The current result of the file at `path` (relative to its root), in any root. `path` is the
+  // raw name or its display form (SPEC §5); when several files match, the one whose raw name is
+  // `path` wins, then the newest result.
   std::optional<StoredJson> latest(const std::string& path);
+  // The current result of the file whose raw name is exactly `bytes`, in any root.
+  std::optional<StoredJson> latest_by_bytes(const std::string& bytes);
   Counts counts();
   // True when a trivial query succeeds (for readiness).
   bool healthy();
