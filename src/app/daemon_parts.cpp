@@ -2,6 +2,7 @@
 
 #include <inferwatch/infer/torch_model.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
+#include <inferwatch/util/root_dir.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -24,7 +25,13 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
       return util::Error{"startup_failed",
                          fmt::format("watch root {} is not a directory", root.string())};
     }
-    if (const auto removed = results::remove_stale_temp_files(root); removed > 0) {
+    auto dir = util::RootDir::open(root);
+    if (!dir) return util::Error{"startup_failed", dir.error().message};
+    if (dir->resolver() == util::Resolver::walk) {
+      spdlog::info("openat2 is not available: paths under {} are checked one component at a time",
+                   root.string());
+    }
+    if (const auto removed = results::remove_stale_temp_files(*dir); removed > 0) {
       spdlog::info("removed {} unfinished sidecar temp file(s) under {}", removed, root.string());
     }
   }

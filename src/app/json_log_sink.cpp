@@ -1,5 +1,6 @@
 #include "json_log_sink.hpp"
 
+#include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/log_fields.hpp>
 #include <inferwatch/util/time.hpp>
 
@@ -36,7 +37,9 @@ void JsonLogSink::sink_it_(const spdlog::details::log_msg& msg) {
   line["level"] = level_name(msg.level);
   line["message"] = std::string_view(msg.payload.data(), msg.payload.size());
   for (const auto& field : util::current_log_fields()) line[field.key] = field.value;
-  std::string text = boost::json::serialize(line);
+  // Messages and fields may quote file names (any bytes): to_json_text writes valid UTF-8, and
+  // JSON escapes every control character, so one entry is always one line.
+  std::string text = util::to_json_text(line);
   text += '\n';
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);

@@ -3,6 +3,9 @@
 #include "journal_sink.hpp"
 #include "json_log_sink.hpp"
 
+#include <inferwatch/util/utf8.hpp>
+
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +33,21 @@ bool stderr_is_journal() {
          static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
+// The message with control characters and invalid bytes escaped (\n, \ooo), so a file name
+// can never start a forged line or send escape sequences to a terminal.
+class EscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text =
+        util::escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedMessage>();
+  }
+};
+
 std::shared_ptr<spdlog::logger> make_logger(config::LogFormat format) {
   if (format == config::LogFormat::auto_detect) {
     format = stderr_is_journal() ? config::LogFormat::journal : config::LogFormat::text;
@@ -52,7 +70,9 @@ std::shared_ptr<spdlog::logger> make_logger(config::LogFormat format) {
     default: {
       g_destination = "text";
       auto l = spdlog::stderr_color_mt("inferwatch");
-      l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+      auto formatter = std::make_unique<spdlog::pattern_formatter>();
+      formatter->add_flag<EscapedMessage>('*').set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %*");
+      l->set_formatter(std::move(formatter));
       return l;
     }
   }

@@ -48,8 +48,8 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
   fmt::print(stderr,
              "scanned {}: {} image(s), {} processed ({} ok, {} error), {} already had a result, "
              "{:.1f} s\n",
-             root.string(), total, s.ok + s.errors + s.adopted, s.ok, s.errors,
-             total - std::min<std::uint64_t>(total, s.ok + s.errors + s.adopted), seconds);
+             root.string(), total, s.ok + s.errors, s.ok, s.errors,
+             total - std::min<std::uint64_t>(total, s.ok + s.errors), seconds);
   return s.errors == 0 ? 0 : 1;
 }
 

@@ -8,7 +8,7 @@
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
-#include <inferwatch/util/file.hpp>
+#include <inferwatch/util/root_dir.hpp>
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/log_fields.hpp>
 #include <inferwatch/util/sha256.hpp>
@@ -36,13 +36,12 @@ constexpr std::size_t k_candidates_per_round = 4096;
 // One job's trip through the pipeline. Exactly one outcome is set when it comes back.
 struct WorkItem {
   store::Job job;
-  std::filesystem::path file;  // absolute
+  const util::RootDir* root = nullptr;  // the watch root the job's path is relative to
   Clock::time_point fed;
   Clock::time_point decode_started;
   std::shared_ptr<Engine> engine;  // the model this item is prepared for, from decode to result
   infer::PreparedInput prepared;
   std::optional<results::Record> record;         // a result to commit (ok or error)
-  std::optional<store::StoredResult> adopted;    // a crash-orphaned sidecar to commit as is
   std::optional<store::FileVersion> changed_to;  // the file changed: no result for this version
   bool vanished = false;                         // the file is gone: no result
   std::function<void(results::Record)> reply;    // interactive: answer here, store nothing
@@ -57,7 +56,7 @@ class Pipeline::Impl {
   Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Database& db,
        std::shared_ptr<Engine> engine, Listener listener, metrics::Metrics* metrics)
       : m_config(config),
-        m_roots(std::move(roots)),
+        m_roots(open_roots(roots)),
         m_db(db),
         m_listener(std::move(listener)),
         m_metrics(metrics),
@@ -71,14 +70,33 @@ class Pipeline::Impl {
             std::chrono::milliseconds(config.batching.max_delay_ms),
             [this](std::vector<ItemPtr> batch) { run_batch(std::move(batch)); },
             [this] { return m_decoding.load() > 0; }, [this] { warm_up_this_thread(); }) {
-    for (const auto& root : m_roots) m_root_names.push_back(root.string());
+    for (const auto& root : roots) m_root_names.push_back(root.string());
   }
 
   ~Impl() { stop(std::chrono::milliseconds(0)); }
 
+  // Roots are held open for the pipeline's life: every file is reached beneath one of them.
+  static std::vector<util::RootDir> open_roots(const std::vector<std::filesystem::path>& roots) {
+    std::vector<util::RootDir> out;
+    for (const auto& root : roots) {
+      auto dir = util::RootDir::open(root);
+      if (!dir) throw std::runtime_error(dir.error().message);
+      out.push_back(std::move(*dir));
+    }
+    return out;
+  }
+
+  // The root a stored job belongs to (jobs keep the root's absolute path), or nullptr when that
+  // root is no longer watched.
+  const util::RootDir* root_named(const std::string& name) const {
+    for (std::size_t i = 0; i < m_root_names.size(); ++i) {
+      if (m_root_names[i] == name) return &m_roots[i];
+    }
+    return nullptr;
+  }
+
   void start() {
-    m_startup_max_id = m_db.max_result_id();
-    m_next_id = m_first_id_this_run = m_db.reserve_ids(k_id_block);
+    m_next_id = m_db.reserve_ids(k_id_block);
     m_id_end = m_next_id + k_id_block;
     m_thread = std::thread([this] {
       util::name_this_thread("iw-store");
@@ -161,7 +179,7 @@ class Pipeline::Impl {
 
   PipelineStats stats() const {
     std::lock_guard lock(m_mutex);
-    return PipelineStats{m_detected, m_ok, m_errors, m_adopted, m_pending, m_in_flight, m_settling};
+    return PipelineStats{m_detected, m_ok, m_errors, m_pending, m_in_flight, m_settling};
   }
 
  private:
@@ -221,9 +239,11 @@ class Pipeline::Impl {
     const auto now = Clock::now();
     std::vector<store::FileSighting> sightings;
     for (const auto& c : candidates) {
-      const auto st = util::stat_file(m_roots[c.root] / c.path);
-      if (!st) continue;  // gone again, or not a regular file
-      const store::FileVersion version = *st;
+      // Anything but a directory is recorded: a symlink, FIFO or socket at an image's name gets
+      // its error result once (decode refuses it), instead of being silently ignored.
+      const auto entry = m_roots[c.root].entry(c.path);
+      if (!entry || entry->type == util::EntryType::directory) continue;  // gone, or unsafe
+      const store::FileVersion version = entry->version;
       if (c.origin == watch::Origin::scan) {
         const auto known = m_db.file_state(m_root_names[c.root], c.path);
         if (known && known->version == version) continue;  // pending or done already
@@ -241,9 +261,9 @@ class Pipeline::Impl {
   void settle() {
     const auto ready = m_settler.due(
         Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
-          const auto st = util::stat_file(m_roots[key.first] / key.second);
-          if (!st) return std::nullopt;
-          return *st;
+          const auto entry = m_roots[key.first].entry(key.second);
+          if (!entry || entry->type == util::EntryType::directory) return std::nullopt;
+          return entry->version;
         });
     std::vector<store::FileSighting> sightings;
     for (const auto& r : ready) {
@@ -263,7 +283,7 @@ class Pipeline::Impl {
       if (m_in_flight >= m_capacity) return;
       if (!m_in_flight_files.insert(job.file_id).second) continue;
       auto item = std::make_unique<WorkItem>();
-      item->file = std::filesystem::path(job.root) / job.path;
+      item->root = root_named(job.root);
       item->job = std::move(job);
       item->fed = Clock::now();
       {
@@ -301,8 +321,8 @@ class Pipeline::Impl {
     finish(std::move(item));
   }
 
-  // After a clean stop the next run starts right above the highest committed id, so it knows
-  // there is no crash-orphaned sidecar to look for (see adopt()).
+  // After a clean stop the next run starts right above the highest committed id: ids stay dense
+  // across clean restarts (a crash leaves the rest of its block unused: ids are never reused).
   void release_unused_ids() {
     try {
       m_db.release_ids(m_next_id, m_id_end);
@@ -331,7 +351,8 @@ class Pipeline::Impl {
     }
     std::vector<store::StoredResult> rows;
     std::vector<results::SidecarWrite> sidecars;
-    std::vector<std::size_t> sidecar_row;  // rows index of each sidecar
+    std::vector<std::size_t> sidecar_row;        // rows index of each sidecar
+    std::vector<boost::json::object> sidecar_json;  // its JSON, to amend if it cannot be written
     std::vector<store::FileSighting> changed;
     for (auto& item : done) {
       const store::Job& job = item->job;
@@ -344,27 +365,24 @@ class Pipeline::Impl {
         continue;
       }
       store::StoredResult row;
-      if (item->adopted) {
-        row = std::move(*item->adopted);
-        ++m_adopted_local;
-      } else {
-        results::Record& record = *item->record;
-        record.id = next_id();
-        row.id = *record.id;
-        row.status = record.ok() ? "ok" : "error";
-        row.error_code = record.ok() ? "" : record.error->code;
-        row.model_version = record.model_version;
-        row.created_at = record.created_at;
-        row.json = util::to_json_text(results::to_json(record));
-        row.file_id = job.file_id;
-        row.generation = job.generation;
-        row.root = job.root;
-        row.path = job.path;
-        row.version = job.version;
-        if (m_config.results.sidecar) {
-          sidecar_row.push_back(rows.size());
-          sidecars.push_back({item->file.string() + m_config.results.sidecar_suffix, row.json});
-        }
+      results::Record& record = *item->record;
+      record.id = next_id();
+      row.id = *record.id;
+      row.status = record.ok() ? "ok" : "error";
+      row.error_code = record.ok() ? "" : record.error->code;
+      row.model_version = record.model_version;
+      row.created_at = record.created_at;
+      auto json = results::to_json(record);
+      row.json = util::to_json_text(json);
+      row.file_id = job.file_id;
+      row.generation = job.generation;
+      row.root = job.root;
+      row.path = job.path;
+      row.version = job.version;
+      if (m_config.results.sidecar && item->root) {
+        sidecar_row.push_back(rows.size());
+        sidecars.push_back({item->root, job.path + m_config.results.sidecar_suffix, row.json});
+        sidecar_json.push_back(std::move(json));
       }
       rows.push_back(std::move(row));
     }
@@ -372,16 +390,14 @@ class Pipeline::Impl {
     const auto written = results::write_sidecars(sidecars);
     for (std::size_t i = 0; i < written.size(); ++i) {
       if (written[i].ok()) continue;
-      // The result cannot sit beside the image: record that instead, so it shows in the API.
+      // The result cannot sit beside the image: the database keeps it, predictions and all,
+      // and says why the sidecar is missing.
       store::StoredResult& row = rows[sidecar_row[i]];
-      auto json = boost::json::parse(row.json).as_object();
-      json["status"] = "error";
-      json.erase("predictions");
-      json.erase("output");
-      json["error"] = {{"code", written[i].error().code}, {"message", written[i].error().message}};
-      row.status = "error";
-      row.error_code = written[i].error().code;
+      auto& json = sidecar_json[i];
+      json["sidecar_error"] = {{"code", written[i].error().code},
+                               {"message", written[i].error().message}};
       row.json = util::to_json_text(json);
+      spdlog::warn("{}", written[i].error().message);
     }
     m_db.record(changed);
     m_db.commit(rows);
@@ -390,7 +406,7 @@ class Pipeline::Impl {
       m_metrics->stage(metrics::Stage::write,
                        std::chrono::duration<double>(committed - write_started).count());
       for (const auto& item : done) {
-        if (item->record || item->adopted) {
+        if (item->record) {
           m_metrics->end_to_end(std::chrono::duration<double>(committed - item->fed).count());
         }
       }
@@ -449,7 +465,6 @@ class Pipeline::Impl {
     m_pending = pending;
     m_settling = static_cast<std::int64_t>(m_settler.size());
     if (m_metrics) m_metrics->queue_depth(m_pending, m_in_flight, m_settling);
-    m_adopted = m_adopted_local;
   }
 
   // ---- decode pool -------------------------------------------------------------------------
@@ -459,7 +474,9 @@ class Pipeline::Impl {
     item->decode_started = Clock::now();
     item->engine = engine();
     util::FileStat st;
-    auto bytes = util::read_file(item->file, m_config.watch.max_file_bytes, &st);
+    auto bytes = item->root ? item->root->read(item->job.path, m_config.watch.max_file_bytes, &st)
+                            : util::Result<std::string>(util::Error{
+                                  "not_found", "the watch root of this file is no longer watched"});
     if (!bytes && bytes.error().code == "not_found") {
       item->vanished = true;
       return finish(std::move(item));
@@ -469,7 +486,6 @@ class Pipeline::Impl {
       return finish(std::move(item));
     }
     if (!bytes) return fail(item, bytes.error());
-    if (adopt(*item, *bytes)) return finish(std::move(item));
     item->prepared = infer::prepare_input(*bytes, item->engine->preprocessor());
     if (m_metrics) {
       m_metrics->stage(metrics::Stage::queue,
@@ -478,49 +494,6 @@ class Pipeline::Impl {
     }
     if (!item->prepared.input) return fail(item, item->prepared.input.error());
     m_batcher.submit(std::move(item), Lane::backlog);
-  }
-
-  // A sidecar written by an earlier run that crashed before committing it: its id is above
-  // everything committed then and below this run's ids, and it is for these exact bytes.
-  // Without ids between the last run's committed ones and ours, there is none to look for:
-  // that saves every decode a failed lookup in the directory the store thread is writing to.
-  bool adopt(WorkItem& item, const std::string& bytes) {
-    if (!m_config.results.sidecar || m_first_id_this_run == m_startup_max_id + 1) return false;
-    auto text =
-        util::read_file(item.file.string() + m_config.results.sidecar_suffix, 16 * 1024 * 1024);
-    if (!text) return false;
-    boost::system::error_code ec;
-    const auto json = boost::json::parse(*text, ec);
-    if (ec || !json.is_object()) return false;
-    const auto& o = json.as_object();
-    const auto string_at = [&](const boost::json::value* v) -> std::string {
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    const auto* id = o.if_contains("id");
-    const auto* model = o.if_contains("model");
-    const auto* error = o.if_contains("error");
-    store::StoredResult row;
-    row.status = string_at(o.if_contains("status"));
-    row.created_at = string_at(o.if_contains("created_at"));
-    row.model_version =
-        model && model->is_object() ? string_at(model->get_object().if_contains("version")) : "";
-    row.error_code =
-        error && error->is_object() ? string_at(error->get_object().if_contains("code")) : "";
-    if (!id || !id->is_int64() || row.status.empty() || row.created_at.empty() ||
-        row.model_version.empty() || string_at(o.if_contains("path")) != item.job.path) {
-      return false;
-    }
-    if (id->as_int64() <= m_startup_max_id || id->as_int64() >= m_first_id_this_run) return false;
-    if (string_at(o.if_contains("sha256")) != util::sha256_hex(bytes)) return false;
-    row.id = id->as_int64();
-    row.file_id = item.job.file_id;
-    row.generation = item.job.generation;
-    row.root = item.job.root;
-    row.path = item.job.path;
-    row.version = item.job.version;
-    row.json = std::move(*text);
-    item.adopted = std::move(row);
-    return true;
   }
 
   results::Timings timings(const WorkItem& item, double infer_ms) const {
@@ -630,7 +603,7 @@ class Pipeline::Impl {
   }
 
   const config::Config& m_config;
-  const std::vector<std::filesystem::path> m_roots;
+  const std::vector<util::RootDir> m_roots;  // every path in the share is opened beneath these
   std::vector<std::string> m_root_names;
   store::Database& m_db;
   Listener m_listener;
@@ -647,11 +620,8 @@ class Pipeline::Impl {
   Settler m_settler;
   const std::int64_t m_capacity;
   std::unordered_set<std::int64_t> m_in_flight_files;  // file ids being processed
-  std::int64_t m_startup_max_id = 0;
-  std::int64_t m_first_id_this_run = 0;
   std::int64_t m_next_id = 0;
   std::int64_t m_id_end = 0;
-  std::uint64_t m_adopted_local = 0;
   Clock::time_point m_next_retention{};
   std::thread m_thread;
 
@@ -665,7 +635,7 @@ class Pipeline::Impl {
   std::int64_t m_in_flight = 0;
   std::int64_t m_pending = 0;
   std::int64_t m_settling = 0;
-  std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0, m_adopted = 0;
+  std::uint64_t m_detected = 0, m_ok = 0, m_errors = 0;
 
   CoreBudget m_cores{DecodeArena::cores()};  // decoding and the model take turns
   std::atomic<int> m_decoding{0};

@@ -1,10 +1,12 @@
 #include <inferwatch/server/api.hpp>
 
 #include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/utf8.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -23,7 +25,8 @@ std::optional<Response> read_int(const Request& r, const std::string& key, std::
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value < 0) {
     return error_response(400, "invalid_parameter",
-                          fmt::format("{} must be a non-negative integer, got \"{}\"", key, text));
+                          fmt::format("{} must be a non-negative integer, got \"{}\"", key,
+                                      util::to_valid_utf8(text)));
   }
   out = value;
   return std::nullopt;
@@ -44,8 +47,9 @@ Response list_results(const ApiContext& c, const Request& r) {
   q.path_prefix = query_or(r, "path_prefix");
   q.status = query_or(r, "status");
   if (!q.status.empty() && q.status != "ok" && q.status != "error") {
-    return error_response(400, "invalid_parameter",
-                          fmt::format("status must be ok or error, got \"{}\"", q.status));
+    return error_response(
+        400, "invalid_parameter",
+        fmt::format("status must be ok or error, got \"{}\"", util::to_valid_utf8(q.status)));
   }
   const auto rows = c.reader.results(q);
   // The stored JSON is already serialized: splice it rather than parse it again.
@@ -61,21 +65,45 @@ Response one_result(const ApiContext& c, const Request& r) {
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size()) {
-    return error_response(400, "invalid_parameter",
-                          fmt::format("result id must be an integer, got \"{}\"", text));
+    return error_response(
+        400, "invalid_parameter",
+        fmt::format("result id must be an integer, got \"{}\"", util::to_valid_utf8(text)));
   }
   const auto row = c.reader.result(id);
   if (!row) return error_response(404, "not_found", fmt::format("no result {}", id));
   return json_response(row->json);
 }
 
+// By `path` (the display form, or the raw name percent-encoded) or by `path_bytes` (base64 of
+// the raw name), SPEC §5.
 Response latest_result(const ApiContext& c, const Request& r) {
+  if (const auto it = r.query.find("path_bytes"); it != r.query.end()) {
+    std::string text = it->second;
+    // An unencoded '+' arrives as a space (form decoding); base64 has no spaces, so undo it.
+    std::replace(text.begin(), text.end(), ' ', '+');
+    const auto bytes = util::base64_decode(text);
+    if (!bytes || bytes->empty()) {
+      return error_response(400, "invalid_parameter",
+                            "path_bytes must be the name's bytes in base64 (standard alphabet, "
+                            "with padding)");
+    }
+    const auto row = c.reader.latest_by_bytes(*bytes);
+    if (!row) {
+      return error_response(
+          404, "not_found",
+          fmt::format("no result for path_bytes {}", util::base64_encode(*bytes)));
+    }
+    return json_response(row->json);
+  }
   const std::string path = query_or(r, "path");
   if (path.empty())
     return error_response(400, "invalid_parameter",
-                          "path is required, e.g. ?path=alice/part-17.png");
+                          "path or path_bytes is required, e.g. ?path=alice/part-17.png");
   const auto row = c.reader.latest(path);
-  if (!row) return error_response(404, "not_found", fmt::format("no result for {}", path));
+  if (!row) {
+    return error_response(404, "not_found",
+                          fmt::format("no result for {}", util::to_valid_utf8(path)));
+  }
   return json_response(row->json);
 }
 

@@ -2,6 +2,8 @@
 // flight, a read always pending (pings, close), a bounded queue, and replay-then-live.
 #include "stream_session.hpp"
 
+#include <inferwatch/util/utf8.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
@@ -28,7 +30,7 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
       : m_ws(std::move(stream)),
         m_heartbeat(m_ws.get_executor()),
         m_last_sent(after),
-        m_prefix(std::move(prefix)),
+        m_prefix(util::to_valid_utf8(prefix)),
         m_shared(shared) {
     const int clients = ++m_shared.clients;
     if (m_shared.options.metrics) m_shared.options.metrics->websocket_clients(clients);
@@ -107,13 +109,20 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
 
   void on_event(const StreamEvent& event) {
     if (m_closing || event.id <= m_last_sent) return;
-    if (!m_prefix.empty() && !event.path.starts_with(m_prefix)) return;
+    if (!m_prefix.empty() && !matches_prefix(event.path)) return;
     if (m_replaying) {
       if (m_held.size() >= m_shared.options.queue_messages) return close_slow();
       m_held.push_back(event);
       return;
     }
     enqueue(event.text, event.id);
+  }
+
+  // The prefix filters display paths (SPEC §5), as the replay's query does; events carry the raw
+  // name, converted only when it is not valid UTF-8.
+  bool matches_prefix(const std::string& raw_path) const {
+    if (util::is_valid_utf8(raw_path)) return raw_path.starts_with(m_prefix);
+    return util::to_valid_utf8(raw_path).starts_with(m_prefix);
   }
 
   void enqueue(std::shared_ptr<const std::string> text, std::int64_t id) {
@@ -208,7 +217,7 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
   std::size_t m_queued_bytes = 0;
   std::vector<StreamEvent> m_held;  // live events that arrived during the replay
   std::int64_t m_last_sent;
-  std::string m_prefix;
+  std::string m_prefix;  // valid UTF-8
   bool m_writing = false;
   bool m_replaying = true;
   bool m_replay_pending = false;

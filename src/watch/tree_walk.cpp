@@ -17,7 +17,8 @@ std::vector<Candidate> list_tree(const std::filesystem::path& root, std::size_t 
       if (!recursive) it.disable_recursion_pending();
       continue;
     }
-    if (!std::filesystem::is_regular_file(status)) continue;
+    // Symlinks, FIFOs and sockets are candidates too: the pipeline opens every path beneath the
+    // root without following anything and gives such entries their error result once.
     const std::string relative = it->path().lexically_relative(root).generic_string();
     if (filter.accepts(relative)) out.push_back(Candidate{root_index, relative, Origin::scan});
   }

@@ -1,11 +1,16 @@
 #include <inferwatch/util/thread_name.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
+#include <inferwatch/util/root_dir.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <array>
 #include <atomic>
@@ -49,11 +54,12 @@ class Watcher::Impl {
 
   util::Result<void> start() {
     for (const auto& root : m_options.roots) {
-      std::error_code ec;
-      if (!std::filesystem::is_directory(root, ec)) {
+      auto dir = util::RootDir::open(root);
+      if (!dir) {
         return util::Error{"watch_failed",
                            fmt::format("watch root {} is not a directory", root.string())};
       }
+      m_root_dirs.push_back(std::move(*dir));
     }
     m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (m_fd < 0) {
@@ -222,8 +228,18 @@ class Watcher::Impl {
       if (e.mask & (IN_CREATE | IN_MOVED_TO)) add_tree(dir.root, path, out);
       return;
     }
-    if (!(e.mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) return;
     if (!m_options.filter.accepts(path)) return;
+    if (e.mask & IN_CREATE) {
+      // A symlink, FIFO or socket made at an image's name is never written and closed: hand it
+      // on now so it gets its error result. A regular file waits for its IN_CLOSE_WRITE.
+      const auto entry = m_root_dirs[dir.root].entry(path);
+      if (entry && entry->type != util::EntryType::regular &&
+          entry->type != util::EntryType::directory) {
+        out.push_back(Candidate{dir.root, path, Origin::moved_in});
+      }
+      return;
+    }
+    if (!(e.mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) return;
     out.push_back(Candidate{
         dir.root, path, (e.mask & IN_MOVED_TO) ? Origin::moved_in : Origin::closed_after_write});
     if (out.size() >= k_sink_chunk) flush(out);
@@ -231,13 +247,22 @@ class Watcher::Impl {
 
   // Watch `path` (relative to the root), then list it: files become candidates, directories are
   // added the same way. Watching first means a file created meanwhile is seen one way or the other.
+  // The directory is reached beneath the root with no symlink on the way, and the watch and the
+  // listing are both made through that one descriptor, so a directory swapped for a symlink is
+  // never watched or listed.
   void add_tree(std::size_t root, const std::string& path, std::vector<Candidate>& out) {
-    const std::filesystem::path full =
-        path.empty() ? m_options.roots[root] : m_options.roots[root] / path;
-    const int wd = ::inotify_add_watch(m_fd, full.c_str(), k_dir_mask);
+    auto dir = m_root_dirs[root].open_dir(path);
+    if (!dir) {
+      if (dir.error().code == "not_found") return;  // gone already
+      spdlog::warn("not watching {}: {}", path, dir.error().message);
+      return;
+    }
+    // The magic link names the very directory we opened (so no IN_DONT_FOLLOW on this call).
+    const std::string proc = fmt::format("/proc/self/fd/{}", dir->get());
+    const int wd = ::inotify_add_watch(m_fd, proc.c_str(), k_dir_mask & ~IN_DONT_FOLLOW);
     if (wd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return;  // gone already
       ++m_failed_watches;
+      const auto full = path.empty() ? m_options.roots[root] : m_options.roots[root] / path;
       spdlog::warn("cannot watch {}: {}{}; files there are found by rescans only", full.string(),
                    std::strerror(errno),
                    errno == ENOSPC ? " (raise fs.inotify.max_user_watches with sysctl)" : "");
@@ -246,24 +271,30 @@ class Watcher::Impl {
       m_dirs[wd] = Dir{root, path};  // the same directory again keeps its wd: update the path
       m_watches = m_dirs.size();
     }
-    std::error_code ec;
-    for (std::filesystem::directory_iterator
-             it(full, std::filesystem::directory_options::skip_permission_denied, ec),
-         end;
-         !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
+    const int own = ::dup(dir->get());
+    DIR* listing = own >= 0 ? ::fdopendir(own) : nullptr;
+    if (!listing) {
+      if (own >= 0) ::close(own);
+      return;
+    }
+    std::vector<std::string> subdirs;
+    while (const dirent* e = ::readdir(listing)) {
+      const std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st {};
+      if (::fstatat(dir->get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       const std::string child = join(path, name);
-      std::error_code type_ec;
-      const auto status = it->symlink_status(type_ec);
-      if (type_ec || std::filesystem::is_symlink(status)) continue;
-      if (std::filesystem::is_directory(status)) {
-        if (m_options.recursive) add_tree(root, child, out);
-      } else if (std::filesystem::is_regular_file(status) && m_options.filter.accepts(child)) {
+      if (S_ISDIR(st.st_mode)) {
+        if (m_options.recursive) subdirs.push_back(child);
+      } else if (m_options.filter.accepts(child)) {
+        // Symlinks, FIFOs and sockets too: each gets its error result once.
         out.push_back(Candidate{root, child, Origin::scan});
         ++m_found;
         if (out.size() >= k_sink_chunk) flush(out);
       }
     }
+    ::closedir(listing);
+    for (const auto& sub : subdirs) add_tree(root, sub, out);
   }
 
   // A directory moved away: its watches would report stale paths, so drop them.
@@ -350,6 +381,7 @@ class Watcher::Impl {
   std::thread m_thread;
 
   // Loop thread only.
+  std::vector<util::RootDir> m_root_dirs;  // one per watch root, held open
   std::unordered_map<int, Dir> m_dirs;
   std::string m_rescan_reason;  // non-empty: a rescan is needed
   std::chrono::milliseconds m_backoff = k_backoff_min;

@@ -136,17 +136,21 @@ def test_sigterm_drains_and_exits_zero(daemon, samples):
     assert temp_files(daemon.share) == []
 
 
-def test_a_sidecar_that_cannot_be_written_is_an_error_result(daemon, samples):
+def test_a_sidecar_that_cannot_be_written_keeps_its_predictions_in_the_database(daemon, samples):
     daemon.start()
-    # A directory where the sidecar should go: the rename fails even for root.
+    # A directory where the sidecar should go: it is left alone (it is not the daemon's).
     (daemon.share / "blocked.png.result.json").mkdir()
     shutil.copyfile(samples[0], daemon.share / "blocked.png")
     shutil.copyfile(samples[1], daemon.share / "fine.png")
     current = daemon.wait_for_paths(["blocked.png", "fine.png"])
-    assert current["blocked.png"]["status"] == "error"
-    assert current["blocked.png"]["error"]["code"] == "sidecar_failed"
-    assert "blocked.png.result.json" in current["blocked.png"]["error"]["message"]
+    blocked = current["blocked.png"]
+    assert blocked["status"] == "ok"
+    assert blocked["predictions"], blocked
+    assert blocked["sidecar_error"]["code"] == "sidecar_failed"
+    assert "blocked.png.result.json" in blocked["sidecar_error"]["message"]
+    assert (daemon.share / "blocked.png.result.json").is_dir()
     assert current["fine.png"]["status"] == "ok"
+    assert "sidecar_error" not in current["fine.png"]
     assert "cannot write sidecar" in daemon.log_path.read_text()
     assert temp_files(daemon.share) == []
     assert daemon.alive()
@@ -164,9 +168,10 @@ def test_ids_continue_without_a_gap_after_a_clean_restart(daemon, samples):
     assert daemon.wait_for_paths(["b.png"])["b.png"]["id"] == first["id"] + 1
 
 
-def test_restart_adopts_a_sidecar_whose_commit_was_lost(daemon, samples):
+def test_restart_recomputes_a_file_whose_commit_was_lost(daemon, samples):
     """A crash between the sidecar's rename and the commit leaves a sidecar the database does not
-    know; the next run adopts it (same id, same JSON) instead of computing a second result."""
+    know. A sidecar lies in the share, where anyone can write, so the next run trusts nothing in
+    it: it computes that file again, commits one result and replaces the sidecar."""
     daemon.start()
     for i in range(3):
         shutil.copyfile(samples[i], daemon.share / f"a{i}.png")
@@ -179,6 +184,8 @@ def test_restart_adopts_a_sidecar_whose_commit_was_lost(daemon, samples):
         db.execute("UPDATE files SET done = 0, result_id = NULL WHERE path = ?", (last["path"],))
     daemon.start()
     daemon.wait_for_paths([last["path"]])
-    assert daemon.current()[last["path"]] == last
+    again = daemon.current()[last["path"]]
+    assert again["predictions"] == last["predictions"]
+    assert again["sha256"] == last["sha256"]
     assert daemon.query("SELECT COUNT(*) FROM results") == [(3,)]
-    assert sidecar(daemon.share, last["path"]) == last
+    assert sidecar(daemon.share, last["path"]) == again

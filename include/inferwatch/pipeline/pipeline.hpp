@@ -3,14 +3,15 @@
 // The processing pipeline (SPEC §4), from candidate files to committed results:
 //
 //   candidates ─▶ [store thread] stat, settle, record in SQLite (the backlog), feed at most
-//                 `capacity` jobs ─▶ [decode pool, oneTBB work stealing] read + verify version,
-//                 adopt a crash-orphaned sidecar, or decode + preprocess ─▶ [batcher thread]
+//                 `capacity` jobs ─▶ [decode pool, oneTBB work stealing] read beneath the watch
+//                 root + verify version, decode + preprocess ─▶ [batcher thread]
 //                 forward + postprocess ─▶ [store thread] assign ids, write sidecars, commit
 //                 result + "done" in one transaction ─▶ listener (pushes)
 //
 // Exactly once: the result row and the file's done state commit together; the sidecar is written
-// first, so a crash between the two leaves a sidecar whose id was never committed, which the next
-// run adopts instead of recomputing. Ownership: the store thread owns the Database; models are
+// first, so a crash between the two leaves a sidecar whose id was never committed. The next run
+// computes that file again and replaces the sidecar: a sidecar sits in the share, where anyone
+// could have written it, so nothing in it is trusted (SPEC §4). Ownership: the store thread owns the Database; models are
 // only used on the batcher thread. Hot reload: use_engine() swaps the model for items decoded
 // afterwards; items already decoded finish on the engine they were prepared for.
 
@@ -36,7 +37,6 @@ struct PipelineStats {
   std::uint64_t detected = 0;  // candidates received
   std::uint64_t ok = 0;        // results committed, by status
   std::uint64_t errors = 0;
-  std::uint64_t adopted = 0;   // results re-adopted from sidecars after a crash
   std::int64_t pending = 0;    // backlog in the database
   std::int64_t in_flight = 0;  // being decoded, batched or written
   std::int64_t settling = 0;   // scan-found files waiting to be stable

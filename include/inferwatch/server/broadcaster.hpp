@@ -15,7 +15,7 @@ namespace inferwatch::server {
 
 struct StreamEvent {
   std::int64_t id = 0;
-  std::string path;
+  std::string path;                         // the raw name (any bytes), relative to its watch root
   std::shared_ptr<const std::string> text;  // the §5 JSON, shared by every subscriber
 };
 
