@@ -134,6 +134,7 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
     r.read("max_header_bytes", c.server.max_header_bytes);
     r.read("max_connections", c.server.max_connections);
     r.read("idle_timeout_s", c.server.idle_timeout_s);
+    r.read("header_timeout_s", c.server.header_timeout_s);
     r.read("max_ws_clients", c.server.max_ws_clients);
     r.read("ws_queue_messages", c.server.ws_queue_messages);
     r.read("ws_queue_bytes", c.server.ws_queue_bytes);

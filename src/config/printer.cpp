@@ -129,6 +129,7 @@ std::string to_toml(const Config& c) {
                              {"max_header_bytes", c.server.max_header_bytes},
                              {"max_connections", c.server.max_connections},
                              {"idle_timeout_s", c.server.idle_timeout_s},
+                             {"header_timeout_s", c.server.header_timeout_s},
                              {"max_ws_clients", c.server.max_ws_clients},
                              {"ws_queue_messages", c.server.ws_queue_messages},
                              {"ws_queue_bytes", c.server.ws_queue_bytes},

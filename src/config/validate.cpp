@@ -136,6 +136,7 @@ void check_rest(Checker& c, const Config& cfg) {
   c.range<std::int64_t>("server.max_header_bytes", s.max_header_bytes, 1024, 1 << 20);
   c.range("server.max_connections", s.max_connections, 1, 1'000'000);
   c.range<std::int64_t>("server.idle_timeout_s", s.idle_timeout_s, 1, 86400, " s");
+  c.range<std::int64_t>("server.header_timeout_s", s.header_timeout_s, 1, 3600, " s");
   c.range("server.max_ws_clients", s.max_ws_clients, 0, 1'000'000);
   c.range("server.ws_queue_messages", s.ws_queue_messages, 1, 10'000'000);
   c.range<std::int64_t>("server.ws_queue_bytes", s.ws_queue_bytes, 1024, 4LL << 30);

@@ -84,6 +84,7 @@ TEST_CASE("config::load_string values") {
     CHECK(c.server.max_header_bytes == 2048);
     CHECK(c.server.max_connections == 10);
     CHECK(c.server.idle_timeout_s == 5);
+    CHECK(c.server.header_timeout_s == 3);
     CHECK(c.server.max_ws_clients == 0);
     CHECK(c.server.ws_queue_messages == 10);
     CHECK(c.server.ws_queue_bytes == 4096);
@@ -363,6 +364,7 @@ TEST_CASE("config::load_defaults") {
     CHECK(c.server.max_header_bytes == 16384);
     CHECK(c.server.max_connections == 1024);
     CHECK(c.server.idle_timeout_s == 60);
+    CHECK(c.server.header_timeout_s == 10);
     CHECK(c.server.max_ws_clients == 1000);
     CHECK(c.server.ws_queue_messages == 4096);
     CHECK(c.server.ws_queue_bytes == 16777216);

@@ -72,6 +72,7 @@ void check_same(const Config& a, const Config& b) {
   CHECK(a.server.max_header_bytes == b.server.max_header_bytes);
   CHECK(a.server.max_connections == b.server.max_connections);
   CHECK(a.server.idle_timeout_s == b.server.idle_timeout_s);
+  CHECK(a.server.header_timeout_s == b.server.header_timeout_s);
   CHECK(a.server.max_ws_clients == b.server.max_ws_clients);
   CHECK(a.server.ws_queue_messages == b.server.ws_queue_messages);
   CHECK(a.server.ws_queue_bytes == b.server.ws_queue_bytes);

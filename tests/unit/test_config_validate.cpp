@@ -290,6 +290,11 @@ TEST_CASE("config::validate server, log") {
     CHECK(problems_of("server", "idle_timeout_s = 86401") ==
           Problems{at(2, 18, "server.idle_timeout_s",
                       "86401 s is out of range; allowed: 1 to 86400 s")});
+    CHECK(problems_of("server", "header_timeout_s = 0") ==
+          Problems{at(2, 20, "server.header_timeout_s", "0 s is out of range; allowed: 1 to 3600 s")});
+    CHECK(problems_of("server", "header_timeout_s = 3601") ==
+          Problems{at(2, 20, "server.header_timeout_s",
+                      "3601 s is out of range; allowed: 1 to 3600 s")});
     CHECK(
         problems_of("server", "max_ws_clients = -1") ==
         Problems{at(2, 18, "server.max_ws_clients", "-1 is out of range; allowed: 0 to 1000000")});

@@ -109,7 +109,10 @@ struct Server {
   std::int64_t max_body_bytes = 32LL * 1024 * 1024;
   std::int64_t max_header_bytes = 16 * 1024;
   int max_connections = 1024;
+  // Keep-alive connections waiting for their next request are closed after this.
   std::int64_t idle_timeout_s = 60;
+  // A request's header (and a small body) must arrive within this (at most idle_timeout_s).
+  std::int64_t header_timeout_s = 10;
   int max_ws_clients = 1000;
   int ws_queue_messages = 4096;
   std::int64_t ws_queue_bytes = 16LL * 1024 * 1024;

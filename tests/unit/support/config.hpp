@@ -117,6 +117,7 @@ max_body_bytes = 1024
 max_header_bytes = 2048
 max_connections = 10
 idle_timeout_s = 5
+header_timeout_s = 3
 max_ws_clients = 0
 ws_queue_messages = 10
 ws_queue_bytes = 4096
