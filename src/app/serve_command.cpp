@@ -106,13 +106,14 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
       }};
   server::add_api_routes(router, api);
   server::HttpServerOptions http;
-  http.host = listen->host;
-  http.port = listen->port;
+  http.host = exposure->address;  // bind exactly what check_exposure judged
+  http.port = exposure->port;
   http.threads = config.server.threads;
   http.max_body_bytes = static_cast<std::uint64_t>(config.server.max_body_bytes);
   http.max_header_bytes = static_cast<std::uint32_t>(config.server.max_header_bytes);
   http.max_connections = config.server.max_connections;
   http.idle_timeout = std::chrono::seconds(config.server.idle_timeout_s);
+  http.header_timeout = std::chrono::seconds(config.server.header_timeout_s);
   server::StreamOptions stream;
   stream.broadcaster = &broadcaster;
   stream.reader = reader->get();

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <string>
+#include <vector>
 
 namespace inferwatch::app {
 
@@ -24,18 +26,34 @@ util::Result<std::string> read_token(const config::Server& server) {
   return token;
 }
 
-util::Result<void> check_exposure(const config::Server& server) {
+util::Result<ListenAddress> check_exposure(const config::Server& server) {
   const auto listen = util::parse_host_port(server.listen);
   if (!listen)
     return util::Error{"invalid_address", fmt::format("server.listen: {}", listen.error().message)};
-  if (!util::is_loopback(listen->host) && server.token_file.empty()) {
-    return util::Error{
-        "exposed_without_token",
-        fmt::format("server.listen: {} is not a loopback address and no server.token_file is "
-                    "set; set a token or listen on 127.0.0.1",
-                    server.listen)};
+  const auto addresses = util::resolve_host(listen->host);
+  const bool token = !server.token_file.empty();
+  if (!addresses && token) {
+    return util::Error{addresses.error().code,
+                       fmt::format("server.listen: {}", addresses.error().message)};
   }
-  return {};
+  if (!token) {
+    // The name itself proves nothing ("127.evil.example" is a name): judge what it stands for.
+    std::string why = addresses ? std::string() : addresses.error().message;
+    for (const auto& address : addresses ? *addresses : std::vector<std::string>{}) {
+      if (!util::is_loopback_address(address)) {
+        why = fmt::format("it stands for {}", address);
+        break;
+      }
+    }
+    if (!why.empty()) {
+      return util::Error{"exposed_without_token",
+                         fmt::format("server.listen: {} is not a loopback address and no "
+                                     "server.token_file is set ({}); set a token or listen on "
+                                     "127.0.0.1",
+                                     server.listen, why)};
+    }
+  }
+  return ListenAddress{addresses->front(), listen->port};
 }
 
 }  // namespace inferwatch::app

@@ -178,15 +178,20 @@ void add_api_routes(Router& router, const ApiContext& c) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
-  router.add_async("POST", "/v1/infer", [&c](const Request& r, Router::Reply reply) {
-    if (r.body.empty())
-      return reply(error_response(415, "empty_file", "the request body must be the image's bytes"));
-    const bool accepted =
-        c.infer(r.body, [reply](results::Record record) { reply(infer_response(record)); });
-    if (!accepted) {
-      reply(error_response(503, "busy", "too many inference requests are waiting; retry shortly"));
-    }
-  });
+  router.add_async(
+      "POST", "/v1/infer",
+      [&c](const Request& r, Router::Reply reply) {
+        if (r.body.empty())
+          return reply(
+              error_response(415, "empty_file", "the request body must be the image's bytes"));
+        const bool accepted =
+            c.infer(r.body, [reply](results::Record record) { reply(infer_response(record)); });
+        if (!accepted) {
+          reply(error_response(503, "busy",
+                               "too many inference requests are waiting; retry shortly"));
+        }
+      },
+      Access::token, Body::large);  // the image: the only body allowed up to server.max_body_bytes
   router.add("GET", "/v1/stream", [](const Request&) {
     Response r =
         error_response(426, "upgrade_required",

@@ -1,4 +1,5 @@
 // The only translation unit that includes Boost.Beast (HTTP); WebSocket comes beside it.
+#include <inferwatch/server/connection_slots.hpp>
 #include <inferwatch/server/http_server.hpp>
 #include <inferwatch/util/thread_name.hpp>
 
@@ -12,6 +13,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <thread>
@@ -29,7 +32,7 @@ struct Shared {
   HttpServerOptions options;
   const Router& router;
   StreamShared& stream;
-  std::atomic<int> connections{0};
+  ConnectionSlots slots;
 };
 
 // Request target → path and query (percent-decoded); false when the target is not a valid URL.
@@ -42,46 +45,61 @@ bool parse_target(std::string_view target, Request& out) {
   return true;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One HTTP connection, on its own strand. A request is taken in two steps: its header, within
+// the header timeout; then, only once the router has admitted it (route, method, token), its body
+// with the route's limit. A refused request is answered at once with Connection: close and its
+// body is never read (SPEC §6: the token is checked before a request body is read).
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Shared& shared) : m_stream(std::move(socket)), m_shared(shared) {
-    ++m_shared.connections;
-  }
-  ~Session() { --m_shared.connections; }
+  Session(tcp::socket socket, Shared& shared)
+      : m_stream(std::move(socket)), m_strand(m_stream.get_executor()), m_shared(shared) {}
+  ~Session() override { m_shared.slots.release(m_slot); }
 
-  void run() {
-    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  void run(std::uint64_t slot) {
+    m_slot = slot;
+    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  void evict() override {
+    net::post(m_strand, [self = shared_from_this()] {
+      self->m_closed = true;
+      self->m_stream.close();  // pending operations end with operation_aborted
+    });
   }
 
  private:
-  void do_read() {
-    m_parser.emplace();
-    m_parser->body_limit(m_shared.options.max_body_bytes);
-    m_parser->header_limit(m_shared.options.max_header_bytes);
-    m_stream.expires_after(m_shared.options.idle_timeout);  // also bounds a slowly sent request
-    http::async_read(
-        m_stream, m_buffer, *m_parser,
-        [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  // Between requests: a keep-alive connection may wait idle_timeout for the next one to start.
+  void do_wait() {
+    if (m_buffer.size() > 0) return read_header();  // a pipelined request is already here
+    if (!enter(ConnectionPhase::idle)) return;
+    m_stream.expires_after(m_shared.options.idle_timeout);
+    m_stream.async_read_some(
+        m_buffer.prepare(4096),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_wait(ec, n); });
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof)
-      return close();
-    if (ec == http::error::body_limit) {
-      return send(error_response(413, "body_too_large",
-                                 fmt::format("the body is over the limit of {} bytes",
-                                             m_shared.options.max_body_bytes)),
-                  false);
-    }
-    if (ec == http::error::header_limit) {
-      return send(error_response(431, "headers_too_large", "the request headers are too large"),
-                  false);
-    }
-    if (ec)
-      return send(error_response(400, "bad_request",
-                                 fmt::format("malformed HTTP request: {}", ec.message())),
-                  false);
+  void on_wait(beast::error_code ec, std::size_t n) {
+    if (m_closed || ec) return;  // idle timeout, client gone or evicted: the session ends
+    m_buffer.commit(n);
+    read_header();
+  }
 
+  void read_header() {
+    if (!enter(ConnectionPhase::request)) return;
+    m_parser.emplace();
+    m_parser->header_limit(m_shared.options.max_header_bytes);
+    // Over the server's largest body at all: 413 from the header alone, whatever the route.
+    m_body_limit = m_shared.options.max_body_bytes;
+    m_parser->body_limit(m_body_limit);
+    m_stream.expires_after(header_timeout());  // a trickled header is cut off here
+    http::async_read_header(
+        m_stream, m_buffer, *m_parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (m_closed) return;
+    if (ec) return on_read_error(ec);
     auto& message = m_parser->get();
     Request request;
     request.method = std::string(message.method_string());
@@ -95,16 +113,79 @@ class Session : public std::enable_shared_from_this<Session> {
     else if (const auto it = request.query.find("access_token"); it != request.query.end())
       request.bearer_token = it->second;
     if (beast::websocket::is_upgrade(message)) return upgrade(request);
-    request.body = std::move(message.body());
-    const bool keep_alive = message.keep_alive();
+
+    auto admission = m_shared.router.admit(request);
+    if (admission.refusal) return send(std::move(*admission.refusal), false);
+    const std::uint64_t limit =
+        admission.body == Body::large
+            ? m_shared.options.max_body_bytes
+            : std::min<std::uint64_t>(m_shared.options.max_body_bytes, Router::k_small_body_bytes);
+    m_body_limit = limit;
+    if (m_parser->content_length().value_or(0) > limit) return body_too_large();
+    m_parser->body_limit(limit);  // a chunked body is counted as it comes
+    // Without the token (open routes when one is configured) the small body must come within
+    // the header's time, the connection stays evictable, and it is closed after the answer.
+    m_trusted = admission.authenticated || m_shared.router.authorized({});
+    m_keep_alive = message.keep_alive() && m_trusted;
+    m_request = std::move(request);
+    if (m_trusted) {
+      if (!enter(ConnectionPhase::busy)) return;
+      m_stream.expires_after(m_shared.options.idle_timeout);  // bounds a slowly sent body
+    }
+    if (m_parser->is_done()) return run_request();
+    if (beast::iequals(message[http::field::expect], "100-continue")) {
+      // Only now, admitted, is the client told to send its body.
+      auto res = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      return http::async_write(
+          m_stream, *res, [self = shared_from_this(), res](beast::error_code written, std::size_t) {
+            if (self->m_closed || written) return self->close();
+            self->read_body();
+          });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(
+        m_stream, m_buffer, *m_parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (m_closed) return;
+    if (ec) return on_read_error(ec);
+    run_request();
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::operation_aborted)
+      return close();
+    if (ec == http::error::body_limit) return body_too_large();
+    if (ec == http::error::header_limit) {
+      return send(error_response(431, "headers_too_large", "the request headers are too large"),
+                  false);
+    }
+    send(
+        error_response(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message())),
+        false);
+  }
+
+  void body_too_large() {
+    send(error_response(413, "body_too_large",
+                        fmt::format("the body is over the limit of {} bytes", m_body_limit)),
+         false);
+  }
+
+  void run_request() {
+    if (!enter(ConnectionPhase::busy)) return;
+    m_request.body = std::move(m_parser->get().body());
     // The reply may come from another thread (POST /v1/infer): hop back onto this strand.
-    m_shared.router.handle(
-        std::move(request), [self = shared_from_this(), keep_alive](Response response) {
-          net::post(self->m_stream.get_executor(),
-                    [self, keep_alive, response = std::move(response)]() mutable {
-                      self->send(std::move(response), keep_alive);
-                    });
-        });
+    m_shared.router.handle(std::move(m_request), [self = shared_from_this()](Response response) {
+      net::post(self->m_strand, [self, response = std::move(response)]() mutable {
+        self->send(std::move(response), self->m_keep_alive);
+      });
+    });
   }
 
   // GET /v1/stream: checked here (token, client cap, parameters), refused before the upgrade.
@@ -135,11 +216,15 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     const auto prefix = request.query.find("path_prefix");
+    // Busy connections are never evicted, so no evict() can touch the stream once it has moved.
+    if (!enter(ConnectionPhase::busy)) return;
+    // The stream leaves the connection slots: max_ws_clients bounds it from here on.
     start_stream(std::move(m_stream), m_parser->release(), after,
                  prefix == request.query.end() ? std::string() : prefix->second, stream);
   }
 
   void send(Response response, bool keep_alive) {
+    if (m_closed) return;
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), 11);
     res->set(http::field::server, "inferwatch");
@@ -151,9 +236,28 @@ class Session : public std::enable_shared_from_this<Session> {
     m_stream.expires_after(m_shared.options.idle_timeout);
     http::async_write(m_stream, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->close();
-                        self->do_read();
+                        if (self->m_closed || ec) return self->close();
+                        if (!res->keep_alive()) return self->linger();
+                        self->do_wait();
                       });
+  }
+
+  // After Connection: close, read and drop what the client still sends (the body of a refused
+  // request) until it closes, for at most the header timeout: closing with unread data would
+  // reset the connection and could destroy the answer before the client has read it.
+  void linger() {
+    beast::error_code ignored;
+    m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!enter(ConnectionPhase::closing)) return;
+    m_stream.expires_after(header_timeout());
+    drain();
+  }
+
+  void drain() {
+    m_stream.async_read_some(net::buffer(m_discard),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (!self->m_closed && !ec) self->drain();
+                             });
   }
 
   void close() {
@@ -161,9 +265,29 @@ class Session : public std::enable_shared_from_this<Session> {
     m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  // False (and the connection closes) when the slot was given to a newer connection.
+  bool enter(ConnectionPhase phase) {
+    if (m_shared.slots.enter(m_slot, phase)) return true;
+    m_closed = true;
+    m_stream.close();
+    return false;
+  }
+
+  std::chrono::seconds header_timeout() const {
+    return std::min(m_shared.options.header_timeout, m_shared.options.idle_timeout);
+  }
+
   beast::tcp_stream m_stream;
+  const net::any_io_executor m_strand;  // m_stream's, for evict() from other threads
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
+  Request m_request;               // the admitted request, while its body is read
+  std::uint64_t m_body_limit = 0;  // of the request being read
+  bool m_trusted = false;
+  bool m_keep_alive = false;
+  bool m_closed = false;  // evicted: every handler returns at once
+  std::array<char, 16 * 1024> m_discard{};
+  std::uint64_t m_slot = 0;
   Shared& m_shared;
 };
 
@@ -173,22 +297,18 @@ class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, const Router& router, StreamOptions stream)
       : m_stream{std::move(stream)},
-        m_shared{std::move(options), router, m_stream},
+        m_shared{options, router, m_stream,
+                 ConnectionSlots(static_cast<std::size_t>(std::max(1, options.max_connections)))},
         m_acceptor(m_io) {}
 
   ~Impl() { stop(); }
 
   util::Result<void> start() {
+    // Only a literal address: a name would be resolved again here, and could then stand for
+    // another address than the one the caller judged (app::check_exposure).
     beast::error_code ec;
     const auto address = net::ip::make_address(m_shared.options.host, ec);
-    if (ec) {
-      // A host name (e.g. localhost): resolve it.
-      tcp::resolver resolver(m_io);
-      const auto results =
-          resolver.resolve(m_shared.options.host, std::to_string(m_shared.options.port), ec);
-      if (ec || results.empty()) return fail(ec ? ec.message() : "no address");
-      return listen(results.begin()->endpoint());
-    }
+    if (ec) return fail("not an IP address (resolve the name first)");
     return listen(tcp::endpoint(address, m_shared.options.port));
   }
 
@@ -242,12 +362,9 @@ class HttpServer::Impl {
         net::make_strand(m_io), [this](beast::error_code ec, tcp::socket socket) {
           if (ec == net::error::operation_aborted) return;
           if (!ec) {
-            if (m_shared.connections.load() >= m_shared.options.max_connections) {
-              beast::error_code ignored;
-              socket.close(ignored);  // over the connection limit
-            } else {
-              std::make_shared<Session>(std::move(socket), m_shared)->run();
-            }
+            auto session = std::make_shared<Session>(std::move(socket), m_shared);
+            // Full: the longest-waiting idle connection makes room, or this one is refused.
+            if (const auto slot = m_shared.slots.acquire(session)) session->run(slot);
           }
           do_accept();
         });

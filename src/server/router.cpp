@@ -44,17 +44,35 @@ Response json_response(std::string body, unsigned status) {
   return r;
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler, Access access) {
+void Router::add(std::string method, std::string pattern, Handler handler, Access access,
+                 Body body) {
   add_async(
       std::move(method), std::move(pattern),
-      [handler = std::move(handler)](const Request& r, Reply reply) { reply(handler(r)); }, access);
+      [handler = std::move(handler)](const Request& r, Reply reply) { reply(handler(r)); }, access,
+      body);
 }
 
-void Router::add_async(std::string method, std::string pattern, AsyncHandler handler,
-                       Access access) {
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler, Access access,
+                       Body body) {
   auto segments = split_path(pattern);
   m_routes.push_back(Route{std::move(pattern), std::move(method), std::move(segments),
-                           std::move(handler), access});
+                           std::move(handler), access, body});
+}
+
+Router::Admission Router::admit(const Request& request) const {
+  Request copy;  // find() fills in params; the body is not there yet
+  copy.method = request.method;
+  copy.path = request.path;
+  copy.bearer_token = request.bearer_token;
+  std::string label = "unmatched";
+  Admission admission;
+  admission.authenticated = !m_token.empty() && token_matches(m_token, request.bearer_token);
+  if (const Route* route = find(copy, label, admission.refusal)) {
+    admission.body = route->body;
+  } else if (m_metrics) {
+    m_metrics->http_request(label, admission.refusal->status);
+  }
+  return admission;
 }
 
 bool Router::authorized(const std::string& given) const {

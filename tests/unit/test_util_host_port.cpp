@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
+using inferwatch::util::is_loopback_address;
 using inferwatch::util::parse_host_port;
+using inferwatch::util::resolve_host;
 
 TEST_SUITE_BEGIN("util");
 
@@ -95,6 +98,50 @@ TEST_CASE("util::parse_host_port") {
       REQUIRE_FALSE(hp.ok());
       CHECK(hp.error().code == "invalid_address");
       CHECK(hp.error().message.starts_with("\"" + text + "\" is not HOST:PORT: "));
+    }
+  }
+}
+
+TEST_CASE("util::is_loopback_address") {
+  SUBCASE("127.0.0.0/8, ::1 and IPv4-mapped 127.x are loopback") {
+    for (const std::string text : {"127.0.0.1", "127.255.255.254", "127.0.0.0", "::1",
+                                   "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"}) {
+      CAPTURE(text);
+      CHECK(is_loopback_address(text));
+    }
+  }
+  SUBCASE("other addresses are not") {
+    for (const std::string text :
+         {"0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "126.255.255.255", "::2", "::ffff:10.0.0.1"}) {
+      CAPTURE(text);
+      CHECK_FALSE(is_loopback_address(text));
+    }
+  }
+  SUBCASE("a host name is never loopback, whatever it looks like") {
+    for (const std::string text : {"localhost", "127.evil.example", "127.0.0.1.nip.io", "127.",
+                                   "127.0.0.1 ", "127.1", "0x7f.0.0.1", "::1%lo", ""}) {
+      CAPTURE(text);
+      CHECK_FALSE(is_loopback_address(text));
+    }
+  }
+}
+
+TEST_CASE("util::resolve_host") {
+  SUBCASE("a literal address is itself, without asking a resolver") {
+    for (const std::string text : {"127.0.0.1", "0.0.0.0", "::1", "10.1.2.3"}) {
+      CAPTURE(text);
+      const auto found = resolve_host(text);
+      REQUIRE(found.ok());
+      CHECK(*found == std::vector<std::string>{text});
+    }
+  }
+  SUBCASE("localhost stands for loopback addresses only (from /etc/hosts)") {
+    const auto found = resolve_host("localhost");
+    REQUIRE(found.ok());
+    REQUIRE_FALSE(found->empty());
+    for (const auto& address : *found) {
+      CAPTURE(address);
+      CHECK(is_loopback_address(address));
     }
   }
 }

@@ -1,7 +1,10 @@
 #pragma once
 
 // HTTP/1.1 on Boost.Beast: one strand per connection, keep-alive, and the limits of SPEC §6 —
-// header and body size, number of connections, idle time (a half-sent request is cut off).
+// header and body size (a body is read only after its header was admitted: route, method, token;
+// only Body::large routes take more than 64 KiB), number of connections (when all are taken, a
+// new one evicts the longest-waiting idle one), header time (a trickled header is cut off) and
+// idle time between keep-alive requests.
 // Threading: start()/stop() from one thread; requests run on `threads` io threads.
 
 #include <inferwatch/metrics/metrics.hpp>
@@ -18,13 +21,14 @@
 namespace inferwatch::server {
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;  // 0: any free port (see port())
+  std::string host = "127.0.0.1";  // a literal IP address (names are resolved by the caller)
+  std::uint16_t port = 8080;       // 0: any free port (see port())
   int threads = 2;
   std::uint64_t max_body_bytes = 32 * 1024 * 1024;
   std::uint32_t max_header_bytes = 16 * 1024;
   int max_connections = 1024;
-  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds idle_timeout{60};    // a keep-alive connection waiting for a request
+  std::chrono::seconds header_timeout{10};  // a request header (capped at idle_timeout)
 };
 
 // GET /v1/stream (WebSocket): replay stored results with id > after, then live ones, with no gap
