@@ -8,11 +8,12 @@
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
-#include <inferwatch/util/root_dir.hpp>
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/log_fields.hpp>
+#include <inferwatch/util/root_dir.hpp>
 #include <inferwatch/util/sha256.hpp>
 #include <inferwatch/util/time.hpp>
+#include <inferwatch/util/utf8.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -32,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t k_id_block = 1024;  // result ids reserved per database round trip
 constexpr std::size_t k_candidates_per_round = 4096;
+// A file whose processing stopped the daemon this many times (a crash, or the out-of-memory
+// killer) gets an error result instead of another try, until it changes.
+constexpr int k_max_attempts = 2;
 
 // One job's trip through the pipeline. Exactly one outcome is set when it comes back.
 struct WorkItem {
@@ -276,22 +280,60 @@ class Pipeline::Impl {
 
   // Keep at most m_capacity jobs in memory; the rest of the backlog waits in SQLite. A file is
   // in flight at most once: a newer version waits until the older one's outcome is back.
+  //
+  // Each job's attempt is counted durably before it is decoded, and the count goes back to zero
+  // with its outcome, so a count left over at startup means the daemon died with that file in
+  // flight. Such a suspect runs alone: if it takes the daemon down again, the count says which
+  // file did it, and the next start gives it an error result instead of a third try. Files that
+  // were merely in flight beside the culprit pass their solo run and go back to normal.
   void feed() {
-    if (m_in_flight >= m_capacity) return;
+    if (m_in_flight >= m_capacity || m_suspect != 0) return;
     auto jobs = m_db.pending(static_cast<std::size_t>(m_capacity + m_in_flight));
+    std::vector<ItemPtr> items;
+    std::vector<std::int64_t> counted;
     for (auto& job : jobs) {
-      if (m_in_flight >= m_capacity) return;
-      if (!m_in_flight_files.insert(job.file_id).second) continue;
+      if (m_in_flight + static_cast<std::int64_t>(items.size()) >= m_capacity) break;
+      if (m_in_flight_files.contains(job.file_id)) continue;
+      const bool suspect = job.attempts > 0 && job.attempts < k_max_attempts;
+      if (suspect && (m_in_flight > 0 || !items.empty())) break;  // wait until it can run alone
       auto item = std::make_unique<WorkItem>();
       item->root = root_named(job.root);
       item->job = std::move(job);
       item->fed = Clock::now();
-      {
-        std::lock_guard lock(m_mutex);
-        ++m_in_flight;
+      if (item->job.attempts < k_max_attempts) counted.push_back(item->job.file_id);
+      items.push_back(std::move(item));
+      if (suspect) {
+        m_suspect = items.back()->job.file_id;
+        spdlog::warn(
+            "{}: the daemon stopped while this file was being processed; trying it "
+            "alone",
+            quoted(*items.back()));
+        break;
+      }
+    }
+    m_db.count_attempts(counted);  // durable before any of them is decoded
+    {
+      std::lock_guard lock(m_mutex);
+      m_in_flight += static_cast<std::int64_t>(items.size());
+    }
+    for (auto& item : items) {
+      m_in_flight_files.insert(item->job.file_id);
+      if (item->job.attempts >= k_max_attempts) {
+        const int attempts = item->job.attempts;
+        fail(item, util::Error{"decode_crashed",
+                               fmt::format("processing this file stopped the daemon {} times (a "
+                                           "crash or the out-of-memory killer); it is not tried "
+                                           "again until it changes",
+                                           attempts)});
+        continue;
       }
       run_on_pool(std::move(item), [this](ItemPtr& owned) { decode(owned); });
     }
+  }
+
+  // The job's file as a log shows it: root/path, quoted when the name needs it.
+  static std::string quoted(const WorkItem& item) {
+    return util::quote_for_log(item.job.root + "/" + item.job.path);
   }
 
   // Run `work` on the decode pool. `work` hands the item on; if it throws instead, the item
@@ -304,7 +346,7 @@ class Pipeline::Impl {
         const CoreBudget::Decode core(m_cores);
         work(owned);
       } catch (const std::exception& e) {
-        spdlog::error("{}: decode task failed: {}", owned ? owned->job.path : "?", e.what());
+        spdlog::error("{}: decode task failed: {}", owned ? quoted(*owned) : "?", e.what());
         if (owned) fail(owned, util::Error{"internal_error", e.what()});
       }
       if (--m_decoding == 0) m_batcher.poke();
@@ -344,14 +386,17 @@ class Pipeline::Impl {
   // and the next feed picks them up again.
   void commit(std::vector<ItemPtr>& done) {
     if (done.empty()) return;
-    for (const auto& item : done) m_in_flight_files.erase(item->job.file_id);
+    for (const auto& item : done) {
+      m_in_flight_files.erase(item->job.file_id);
+      if (item->job.file_id == m_suspect) m_suspect = 0;  // its solo run is over
+    }
     {
       std::lock_guard lock(m_mutex);
       m_in_flight -= static_cast<std::int64_t>(done.size());
     }
     std::vector<store::StoredResult> rows;
     std::vector<results::SidecarWrite> sidecars;
-    std::vector<std::size_t> sidecar_row;        // rows index of each sidecar
+    std::vector<std::size_t> sidecar_row;           // rows index of each sidecar
     std::vector<boost::json::object> sidecar_json;  // its JSON, to amend if it cannot be written
     std::vector<store::FileSighting> changed;
     for (auto& item : done) {
@@ -434,7 +479,7 @@ class Pipeline::Impl {
                                        {"error_code", row.error_code},
                                        {"model_version", row.model_version}};
     if (ok) {
-      spdlog::debug("{}/{}: result {} ok", row.root, row.path, row.id);
+      spdlog::debug("{}: result {} ok", util::quote_for_log(row.root + "/" + row.path), row.id);
       return;
     }
     boost::system::error_code ec;
@@ -442,7 +487,8 @@ class Pipeline::Impl {
     const auto* error = ec || !json.is_object() ? nullptr : json.as_object().if_contains("error");
     const auto* message =
         error && error->is_object() ? error->as_object().if_contains("message") : nullptr;
-    spdlog::warn("{}/{}: result {} is an error: {}: {}", row.root, row.path, row.id, row.error_code,
+    spdlog::warn("{}: result {} is an error: {}: {}",
+                 util::quote_for_log(row.root + "/" + row.path), row.id, row.error_code,
                  message && message->is_string() ? std::string(message->get_string()) : "");
   }
 
@@ -620,6 +666,7 @@ class Pipeline::Impl {
   Settler m_settler;
   const std::int64_t m_capacity;
   std::unordered_set<std::int64_t> m_in_flight_files;  // file ids being processed
+  std::int64_t m_suspect = 0;  // file id of a suspect running alone (see feed()), else 0
   std::int64_t m_next_id = 0;
   std::int64_t m_id_end = 0;
   Clock::time_point m_next_retention{};

@@ -53,8 +53,7 @@ util::Result<std::string> write_temp(int dir, std::string_view target, std::stri
   if (!unnamed) {  // a filesystem without O_TMPFILE (e.g. some network mounts)
     for (int i = 0; i < k_name_tries && fd < 0; ++i) {
       name = random_temp_name();
-      fd = ::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
-                    0644);
+      fd = ::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
       if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) return failure(target, "create", errno);
@@ -132,8 +131,7 @@ std::size_t remove_in(int dir_fd, int depth) {
   }
   ::closedir(listing);
   for (const auto& sub : subdirs) {
-    const int fd =
-        ::openat(dir_fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = ::openat(dir_fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) continue;
     const util::UniqueFd child(fd);
     removed += remove_in(child.get(), depth + 1);
@@ -175,7 +173,8 @@ std::vector<util::Result<void>> write_sidecars(std::span<const SidecarWrite> wri
     const int err = errno;
     if (err == EINVAL) continue;  // this filesystem cannot sync a directory: nothing to wait for
     for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (dir_of[i]->first == key && out[i].ok()) out[i] = failure(writes[i].path, "fsync directory", err);
+      if (dir_of[i]->first == key && out[i].ok())
+        out[i] = failure(writes[i].path, "fsync directory", err);
     }
   }
   return out;

@@ -51,11 +51,11 @@ FileStat to_file_stat(const struct stat& st) {
 }
 
 Error not_regular(std::string_view relative, EntryType type) {
-  return Error{"not_regular_file",
-               fmt::format("{} is a {}, not a regular file{}", shown(relative), to_string(type),
-                           type == EntryType::symlink
-                               ? " (symlinks in a watched tree are not followed)"
-                               : "")};
+  return Error{
+      "not_regular_file",
+      fmt::format(
+          "{} is a {}, not a regular file{}", shown(relative), to_string(type),
+          type == EntryType::symlink ? " (symlinks in a watched tree are not followed)" : "")};
 }
 
 // Components of a relative path; empty, "." and ".." components make it unusable.
@@ -65,7 +65,8 @@ bool split(std::string_view relative, std::vector<std::string>& out) {
   std::size_t start = 0;
   for (;;) {
     const auto slash = relative.find('/', start);
-    const auto part = relative.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    const auto part =
+        relative.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (part.empty() || part == "." || part == "..") return false;
     out.emplace_back(part);
     if (slash == std::string_view::npos) return true;
@@ -164,7 +165,8 @@ Result<UniqueFd> RootDir::resolve_walk(std::string_view relative, int flags) con
     UniqueFd next(fd);
     struct stat st {};
     if (::fstat(next.get(), &st) != 0) return errno_error(relative, errno, "stat");
-    if (!S_ISDIR(st.st_mode)) return errno_error(relative, S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "open");
+    if (!S_ISDIR(st.st_mode))
+      return errno_error(relative, S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, "open");
     dir = std::move(next);
     at = dir.get();
   }

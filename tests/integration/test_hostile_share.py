@@ -177,3 +177,60 @@ def test_only_the_daemons_own_temp_files_are_deleted(daemon, samples):
     assert daemon.stop() == 0
     assert lookalike.read_text() == "a user's file"
     assert temp_files(share) == [lookalike]
+
+
+def _slow_png(path, side=8000):
+    """A gray PNG that takes most of a second to decode and is 60 KB on disk."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = (b"\x00" + bytes(side)) * side
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def test_a_file_that_keeps_killing_the_daemon_gets_an_error_result(daemon, samples):
+    """Stands in for a decoder crash or the OOM killer: the daemon is killed while one file is in
+    flight, twice. The third start must not try it again (it would take the daemon down at every
+    start), and files that were in flight beside it must not be blamed."""
+    share = daemon.share
+    staged = share.parent / "killer.png"
+    _slow_png(staged)
+
+    def attempts():
+        rows = daemon.query("SELECT attempts FROM files WHERE path = 'killer.png'")
+        return rows[0][0] if rows else 0
+
+    daemon.start()
+    for i in range(6):
+        shutil.copyfile(samples[i], share / f"beside{i}.png")
+    os.rename(staged, share / "killer.png")
+    daemon.wait_for(lambda: attempts() == 1, what="the file to be taken into work")
+    daemon.kill()  # "crash" 1: the file was in flight (its decode takes most of a second)
+    assert "killer.png" not in daemon.current()
+
+    daemon.start()
+    daemon.wait_for(lambda: attempts() == 2, what="the suspect's solo try")
+    daemon.kill()  # "crash" 2, while it ran alone
+    assert "killer.png" not in daemon.current()
+    assert "trying it alone" in daemon.log_text()
+
+    daemon.start()
+    shutil.copyfile(samples[7], share / "after.png")
+    current = daemon.wait_for_paths(["killer.png", "after.png"] + [f"beside{i}.png" for i in range(6)])
+    killer = current["killer.png"]
+    assert killer["status"] == "error"
+    assert killer["error"]["code"] == "decode_crashed"
+    for name, result in current.items():
+        if name != "killer.png":
+            assert result["status"] == "ok", (name, result)
+    assert daemon.stop() == 0
+    # A new version of the file is a new chance.
+    daemon.start()
+    _slow_png(staged, side=64)
+    os.rename(staged, share / "killer.png")
+    daemon.wait_for(lambda: daemon.current()["killer.png"]["status"] == "ok", what="the new version")
+    assert daemon.stop() == 0

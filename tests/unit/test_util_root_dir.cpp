@@ -85,8 +85,8 @@ TEST_CASE("util::RootDir") {
       CHECK(version.error().code == "not_regular_file");
     }
     SUBCASE("dot-dot, absolute and empty components never leave the root") {
-      for (const char* path : {"../x.png", "a/../../x.png", "/etc/passwd", "a//b/image.png",
-                               "./a/b/image.png"}) {
+      for (const char* path :
+           {"../x.png", "a/../../x.png", "/etc/passwd", "a//b/image.png", "./a/b/image.png"}) {
         CAPTURE(path);
         const auto bytes = root->read(path, 1024);
         REQUIRE_FALSE(bytes.ok());
@@ -117,9 +117,7 @@ TEST_CASE("util::RootDir::open") {
     REQUIRE(root.ok());
     CHECK(root->resolver() == Resolver::openat2);
   }
-  SUBCASE("a missing root is an error") {
-    CHECK_FALSE(RootDir::open(dir.path() / "none").ok());
-  }
+  SUBCASE("a missing root is an error") { CHECK_FALSE(RootDir::open(dir.path() / "none").ok()); }
 }
 
 TEST_SUITE_END();
