@@ -7,7 +7,22 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace inferwatch::app {
+namespace {
+
+// True when `path` (followed through symlinks, as SQLite would) is `tree` or lies beneath it.
+bool inside(const std::filesystem::path& path, const std::filesystem::path& tree) {
+  std::error_code ec1, ec2;
+  const auto p = std::filesystem::weakly_canonical(path, ec1);
+  const auto t = std::filesystem::canonical(tree, ec2);
+  if (ec1 || ec2) return false;
+  const auto [tree_end, _] = std::mismatch(t.begin(), t.end(), p.begin(), p.end());
+  return tree_end == t.end();
+}
+
+}  // namespace
 
 util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
                                             std::vector<std::filesystem::path> roots) {
@@ -33,6 +48,15 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
     }
     if (const auto removed = results::remove_stale_temp_files(*dir); removed > 0) {
       spdlog::info("removed {} unfinished sidecar temp file(s) under {}", removed, root.string());
+    }
+    // The database is the daemon's trusted state: where share users write, they could replace
+    // it, its journal or its WAL (SQLite replays a journal it finds beside the database).
+    if (inside(config.database.path, root)) {
+      return util::Error{"startup_failed",
+                         fmt::format("database.path {} lies inside the watched tree {}: share "
+                                     "users could replace it; keep it outside (e.g. in "
+                                     "/var/lib/inferwatch)",
+                                     config.database.path.string(), root.string())};
     }
   }
   parts.roots = std::move(roots);

@@ -234,3 +234,16 @@ def test_a_file_that_keeps_killing_the_daemon_gets_an_error_result(daemon, sampl
     os.rename(staged, share / "killer.png")
     daemon.wait_for(lambda: daemon.current()["killer.png"]["status"] == "ok", what="the new version")
     assert daemon.stop() == 0
+
+
+def test_a_database_inside_the_watched_tree_is_refused(inferwatch, tmp_path):
+    """Share users could replace the database, its WAL or a journal SQLite would replay."""
+    share = tmp_path / "share"
+    share.mkdir()
+    config = tmp_path / "inside.toml"
+    config.write_text(f'[watch]\npaths = ["{share}"]\n[database]\npath = "{share}/sub/iw.db"\n'
+                      '[server]\nlisten = "127.0.0.1:0"\n')
+    run = inferwatch("serve", "-c", config, timeout=60)
+    assert run.code != 0
+    assert "lies inside the watched tree" in run.stderr + run.stdout
+    assert not (share / "sub" / "iw.db").exists()
