@@ -44,33 +44,48 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+// Writes all of `data` to `fd` and makes it durable; the errno of the failed step otherwise.
+std::pair<std::string_view, int> write_synced(int fd, std::string_view data) {
+  if (!write_all(fd, data)) return {"write", errno};
+  if (::fsync(fd) != 0) return {"fsync", errno};
+  return {"", 0};
+}
+
+// The JSON, durable, under a random temp name created O_EXCL|O_NOFOLLOW in `dir`.
+util::Result<std::string> write_named_temp(int dir, std::string_view target,
+                                           std::string_view data) {
+  std::string name;
+  int fd = -1;
+  for (int i = 0; i < k_name_tries && fd < 0; ++i) {
+    name = random_temp_name();
+    fd = ::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) return failure(target, "create", errno);
+  const util::UniqueFd file(fd);
+  if (const auto [step, err] = write_synced(file.get(), data); err != 0) {
+    ::unlinkat(dir, name.c_str(), 0);
+    return failure(target, step, err);
+  }
+  return name;
+}
+
 // The JSON, durable, under a random temp name in `dir`. Returns that name.
 util::Result<std::string> write_temp(int dir, std::string_view target, std::string_view data) {
-  // Unnamed first: nothing can be planted at a name that does not exist yet.
-  int fd = ::openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  const bool unnamed = fd >= 0;
-  std::string name;
-  if (!unnamed) {  // a filesystem without O_TMPFILE (e.g. some network mounts)
-    for (int i = 0; i < k_name_tries && fd < 0; ++i) {
-      name = random_temp_name();
-      fd = ::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
-      if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) return failure(target, "create", errno);
-  }
+  // Unnamed first: nothing can be planted at a name that does not exist yet. Filesystems without
+  // O_TMPFILE (some network mounts) and machines without /proc take the named way.
+  const int fd = ::openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return write_named_temp(dir, target, data);
   const util::UniqueFd file(fd);
-  const auto discard = [&](std::string_view step, int err) {
-    if (!unnamed) ::unlinkat(dir, name.c_str(), 0);
+  if (const auto [step, err] = write_synced(file.get(), data); err != 0) {
     return failure(target, step, err);
-  };
-  if (!write_all(file.get(), data)) return discard("write", errno);
-  if (::fsync(file.get()) != 0) return discard("fsync", errno);
-  if (!unnamed) return name;
+  }
   // Give it a name: linkat through /proc (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH).
   const std::string proc = fmt::format("/proc/self/fd/{}", file.get());
   for (int i = 0; i < k_name_tries; ++i) {
-    name = random_temp_name();
+    const std::string name = random_temp_name();
     if (::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return name;
+    if (errno == ENOENT) return write_named_temp(dir, target, data);  // no /proc
     if (errno != EEXIST) return failure(target, "link", errno);
   }
   return failure(target, "link", EEXIST);
