@@ -97,6 +97,7 @@ void read_preprocess(SectionReader& r, Preprocess& p) {
   r.read("mean", p.mean);
   r.read("std", p.std);
   r.read("max_pixels", p.max_pixels);
+  r.read("max_decode_bytes", p.max_decode_bytes);
 }
 
 void read_postprocess(SectionReader& r, Postprocess& p) {

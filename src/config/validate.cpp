@@ -113,6 +113,8 @@ void check_preprocess(Checker& c, const Preprocess& p) {
     }
   }
   c.range<std::int64_t>("preprocess.max_pixels", p.max_pixels, 1, INT64_MAX);
+  c.range<std::int64_t>("preprocess.max_decode_bytes", p.max_decode_bytes, 1 << 20, INT64_MAX,
+                        " bytes");
 }
 
 void check_rest(Checker& c, const Config& cfg) {

@@ -10,11 +10,14 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 using inferwatch::infer::decode_image;
 using inferwatch::infer::DecodedImage;
+using inferwatch::infer::DecodeLimits;
+using inferwatch::infer::estimate_decode_bytes;
 using inferwatch::infer::ImageFormat;
 using inferwatch::infer::read_image_header;
 using inferwatch::test::encode;
@@ -25,10 +28,13 @@ namespace {
 
 constexpr int k_width = 48;  // three 16-pixel stripes, whole JPEG blocks
 constexpr int k_height = 24;
-constexpr std::int64_t k_no_limit = 100'000'000;
+constexpr DecodeLimits k_no_limit{100'000'000, 1LL << 40};
 
-DecodedImage decoded(const std::string& bytes, std::int64_t max_pixels = k_no_limit) {
-  auto image = decode_image(bytes, max_pixels);
+// Limits of `max_pixels` and no memory budget to speak of.
+DecodeLimits pixel_limit(std::int64_t max_pixels) { return {max_pixels, 1LL << 40}; }
+
+DecodedImage decoded(const std::string& bytes, const DecodeLimits& limits = k_no_limit) {
+  auto image = decode_image(bytes, limits);
   INFO("error: " << (image.ok() ? "" : image.error().code + ": " + image.error().message));
   REQUIRE(image.ok());
   return std::move(image).value();
@@ -267,8 +273,8 @@ TEST_CASE("infer::decode_image errors") {
     std::string bytes = encode(colour, ".png");
     inferwatch::test::put_be32(bytes, 16, 100000);
     inferwatch::test::put_be32(bytes, 20, 100000);
-    const auto image =
-        decode_image(bytes, 100'000'000);  // 10^10 pixels: decoding would fail differently
+    const auto image = decode_image(
+        bytes, pixel_limit(100'000'000));  // 10^10 pixels: decoding would fail differently
     REQUIRE_FALSE(image.ok());
     CHECK(image.error().code == "too_large");
     CHECK(
@@ -277,8 +283,8 @@ TEST_CASE("infer::decode_image errors") {
   }
   SUBCASE("exactly max_pixels is allowed, one more is too_large") {
     const std::string bytes = encode(colour, ".png");
-    CHECK(decode_image(bytes, k_width * k_height).ok());
-    const auto image = decode_image(bytes, k_width * k_height - 1);
+    CHECK(decode_image(bytes, pixel_limit(k_width * k_height)).ok());
+    const auto image = decode_image(bytes, pixel_limit(k_width * k_height - 1));
     REQUIRE_FALSE(image.ok());
     CHECK(image.error().code == "too_large");
     CHECK(image.error().message ==
@@ -311,9 +317,70 @@ TEST_CASE("infer::decode_image huge forged dimensions") {
     const auto header = read_image_header(bytes);
     REQUIRE(header.ok());
     CHECK(header->width == 4294967295);
-    const auto image = decode_image(bytes, 100'000'000);
+    const auto image = decode_image(bytes, pixel_limit(100'000'000));
     REQUIRE_FALSE(image.ok());
     CHECK(image.error().code == "too_large");
+  }
+}
+
+TEST_CASE("infer::decode_image memory budget") {
+  SUBCASE("a 16-bit RGBA PNG within the pixel limit but over the budget is too_large, undecoded") {
+    // 9000×9000 = 81 Mpx passes max_pixels; 8 bytes decoded + 12 as float per pixel do not fit
+    // 1 GiB. The pixel data is garbage: decoding it would fail differently.
+    const std::string bytes = inferwatch::test::png_with_idat(9000, 9000, 16, 6, "junk");
+    const auto image = decode_image(bytes, DecodeLimits{100'000'000, 1LL << 30});
+    REQUIRE_FALSE(image.ok());
+    CHECK(image.error().code == "too_large");
+    CHECK(image.error().message ==
+          "decoding and preprocessing 9000×9000 with 4 channel(s) of 2 byte(s) would take about "
+          "1620000000 bytes (1545 MiB), over the limit of 1073741824 bytes "
+          "(preprocess.max_decode_bytes)");
+  }
+  SUBCASE("exactly the estimate is allowed, one byte less is too_large") {
+    const std::string bytes = encode(rgb_stripes(k_width, k_height), ".png");
+    const auto header = read_image_header(bytes);
+    REQUIRE(header.ok());
+    const std::int64_t estimate = estimate_decode_bytes(*header);
+    CHECK(estimate == k_width * k_height * (3 + 12));
+    CHECK(decode_image(bytes, DecodeLimits{100'000'000, estimate}).ok());
+    const auto image = decode_image(bytes, DecodeLimits{100'000'000, estimate - 1});
+    REQUIRE_FALSE(image.ok());
+    CHECK(image.error().code == "too_large");
+  }
+  SUBCASE("the caller's preprocessing peak counts against the same budget") {
+    const std::string bytes = encode(rgb_stripes(k_width, k_height), ".png");
+    CHECK(decode_image(bytes, DecodeLimits{100'000'000, 1'000'000, 1'000'000}).ok());
+    const auto image = decode_image(bytes, DecodeLimits{100'000'000, 1'000'000, 1'000'001});
+    REQUIRE_FALSE(image.ok());
+    CHECK(image.error().code == "too_large");
+  }
+  SUBCASE("the codec's buffers count: a progressive JPEG's coefficients") {
+    const cv::Mat colour = rgb_stripes(k_width, k_height);
+    const auto baseline = read_image_header(encode(colour, ".jpg"));
+    const auto progressive =
+        read_image_header(encode(colour, ".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+    REQUIRE(baseline.ok());
+    REQUIRE(progressive.ok());
+    CHECK(estimate_decode_bytes(*baseline) == k_width * k_height * 15);
+    // 48×24 RGB: decoded 3 + float 12 bytes a pixel; the coefficients, padded to 64×32, 2 bytes
+    // each, are held with the decoded samples while libjpeg runs.
+    CHECK(progressive->codec_bytes == 64 * 32 * 2 * 3);
+    CHECK(estimate_decode_bytes(*progressive) ==
+          std::max<std::int64_t>(k_width * k_height * 15, k_width * k_height * 3 + 64 * 32 * 6));
+  }
+  SUBCASE("a forged 2^32 × 2^32 header saturates instead of overflowing") {
+    inferwatch::infer::ImageHeader header{ImageFormat::tiff, 0xFFFFFFFFLL, 0xFFFFFFFFLL};
+    header.channels = 4;
+    header.bytes_per_sample = 8;
+    CHECK(estimate_decode_bytes(header) == std::numeric_limits<std::int64_t>::max());
+  }
+  SUBCASE("a TIFF whose duplicated size tags hide a large image is refused before decoding") {
+    const std::string bytes = inferwatch::test::tiff_ifd_only(
+        true, {{256, 4, 20000}, {257, 4, 20000}, {256, 3, 10}, {257, 3, 10}});
+    const auto image = decode_image(bytes, k_no_limit);
+    REQUIRE_FALSE(image.ok());
+    CHECK(image.error().code == "decode_failed");
+    CHECK(image.error().message == "malformed TIFF header: duplicate ImageWidth tag");
   }
 }
 

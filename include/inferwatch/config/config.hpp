@@ -69,6 +69,10 @@ struct Preprocess {
   std::vector<double> std{0.5};
   // Images with more pixels than this get a `too_large` error, checked from the header.
   std::int64_t max_pixels = 100'000'000;
+  // Images whose decode and preprocessing would take more memory than this (estimated from the
+  // header: size, channels, bit depth, the codec's buffers) get a `too_large` error. Decodes run
+  // one per decode worker (one per core), so cores × this bounds decoding memory.
+  std::int64_t max_decode_bytes = 1LL * 1024 * 1024 * 1024;
 };
 
 // [postprocess] — how the model's output becomes `predictions` or `output`.

@@ -19,6 +19,10 @@ class Preprocessor {
   util::Result<InputTensor> run(const DecodedImage& image) const;
 
   int channels() const { return m_options.colour == config::Colour::gray ? 1 : 3; }
+  // Peak bytes run() holds for a decoded float image of this size and `channels` (1 or 3): the
+  // image itself, the colour conversion's temporaries, the resized tensor (which for
+  // shorter-side+center-crop grows with the aspect ratio). Saturates at INT64_MAX.
+  std::int64_t peak_bytes(std::int64_t width, std::int64_t height, int channels) const;
   const config::Preprocess& options() const { return m_options; }
 
  private:

@@ -123,14 +123,17 @@ inline std::string png_from_rows(std::uint32_t width, int colour_type,
                        zlib_stored(raw));
 }
 
-// A minimal TIFF: the header and one IFD holding `entries` (tag, type, value), nothing else.
-// Type 3 is SHORT, 4 is LONG; enough for the header reader, not a decodable image.
+// A minimal TIFF: the header and one IFD per page holding `entries` (tag, type, value, count),
+// nothing else. Type 3 is SHORT, 4 is LONG; enough for the header reader, not a decodable image.
+// `last_points_to` makes the last IFD's next-IFD offset point at that page's IFD (a loop).
 struct TiffEntry {
   std::uint16_t tag;
   std::uint16_t type;
   std::uint32_t value;
+  std::uint32_t count = 1;
 };
-inline std::string tiff_ifd_only(bool little_endian, const std::vector<TiffEntry>& entries) {
+inline std::string tiff_pages(bool little_endian, const std::vector<std::vector<TiffEntry>>& pages,
+                              int last_points_to = -1) {
   std::string out;
   const auto u16 = [&](std::uint32_t v) {
     if (little_endian)
@@ -146,20 +149,55 @@ inline std::string tiff_ifd_only(bool little_endian, const std::vector<TiffEntry
   };
   out += little_endian ? std::string("II*\0", 4) : std::string("MM\0*", 4);
   u32(8);
-  u16(static_cast<std::uint32_t>(entries.size()));
-  for (const auto& e : entries) {
-    u16(e.tag);
-    u16(e.type);
-    u32(1);
-    if (e.type == 3) {
-      u16(e.value);
-      u16(0);
-    } else {
-      u32(e.value);
+  std::vector<std::uint32_t> offsets;
+  for (std::size_t page = 0; page < pages.size(); ++page) {
+    offsets.push_back(static_cast<std::uint32_t>(out.size()));
+    const auto& entries = pages[page];
+    u16(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& e : entries) {
+      u16(e.tag);
+      u16(e.type);
+      u32(e.count);
+      if (e.type == 3) {
+        u16(e.value);
+        u16(0);
+      } else {
+        u32(e.value);
+      }
     }
+    const bool last = page + 1 == pages.size();
+    // The next IFD follows this one: 2 + 12 × entries + 4 bytes on.
+    u32(!last                 ? static_cast<std::uint32_t>(out.size() + 4)
+        : last_points_to >= 0 ? offsets.at(static_cast<std::size_t>(last_points_to))
+                              : 0);
   }
-  u32(0);  // no next IFD
   return out;
+}
+inline std::string tiff_ifd_only(bool little_endian, const std::vector<TiffEntry>& entries) {
+  return tiff_pages(little_endian, {entries});
+}
+
+// A RIFF chunk: four-character type, little-endian size, data, a pad byte when the size is odd.
+inline std::string riff_chunk(std::string_view type, std::string_view data) {
+  std::string out(type);
+  append_le32(out, static_cast<std::uint32_t>(data.size()));
+  out += data;
+  if (data.size() % 2 == 1) out.push_back('\0');
+  return out;
+}
+
+// An extended WebP: a VP8X chunk declaring a `width`×`height` canvas and `flags` (0x02
+// animation, 0x10 alpha), then `chunks` as they are.
+inline std::string webp_extended(std::uint32_t width, std::uint32_t height, std::uint8_t flags,
+                                 std::string_view chunks) {
+  std::string vp8x(4, '\0');
+  vp8x[0] = static_cast<char>(flags);
+  for (const std::uint32_t v : {width - 1, height - 1})
+    for (int i = 0; i < 3; ++i) vp8x.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  std::string body = "WEBP" + riff_chunk("VP8X", vp8x) + std::string(chunks);
+  std::string out = "RIFF";
+  append_le32(out, static_cast<std::uint32_t>(body.size()));
+  return out + body;
 }
 
 // A BGR image of three vertical stripes, red, green and blue from left to right.
