@@ -91,6 +91,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
         std::vector<std::string> reasons;
         if (!watching) reasons.emplace_back("watcher is not running");
         if (auto stall = loop.stalled(); stall && watching) reasons.push_back(*stall);
+        if (auto problem = pipeline.store_problem()) reasons.push_back(*problem);
         return reasons;
       },
       metrics,

@@ -99,7 +99,13 @@ struct Metrics::Families {
         config_reloads(prometheus::BuildCounter()
                            .Name("inferwatch_config_reloads_total")
                            .Help("Configuration reloads (SIGHUP), by result")
-                           .Register(r)) {
+                           .Register(r)),
+        store_failures(prometheus::BuildCounter()
+                           .Name("inferwatch_store_failures_total")
+                           .Help("Store rounds that failed (database busy, full or failing) and "
+                                 "are retried with backoff")
+                           .Register(r)
+                           .Add({})) {
     for (std::size_t i = 0; i < k_stages.size(); ++i) {
       stage[i] = &stages.Add({{"stage", std::string(k_stages[i])}}, latency_buckets());
     }
@@ -133,6 +139,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Gauge>& model_info;
   prometheus::Family<prometheus::Counter>& reloads;
   prometheus::Family<prometheus::Counter>& config_reloads;
+  prometheus::Counter& store_failures;
   std::mutex model_mutex;  // guards the model_info series swap
   prometheus::Gauge* model_current = nullptr;
 };
@@ -186,6 +193,8 @@ void Metrics::model_loaded(const std::string& name, const std::string& version,
 void Metrics::model_reload(bool ok) {
   m_f->reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();
 }
+
+void Metrics::store_failure() { m_f->store_failures.Increment(); }
 
 void Metrics::config_reload(bool ok) {
   m_f->config_reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();

@@ -53,6 +53,19 @@ struct WorkItem {
 
 using ItemPtr = std::unique_ptr<WorkItem>;
 
+// Finished items turned into what the store must record: rows with their ids and sidecars
+// written, new versions seen, files gone. Kept whole until the database has taken it.
+struct Outcomes {
+  std::vector<ItemPtr> items;
+  std::vector<store::StoredResult> rows;
+  std::vector<store::FileSighting> changed;
+  std::vector<std::pair<std::int64_t, std::int64_t>> forgotten;  // file id, generation
+  Clock::time_point write_started;
+};
+
+constexpr auto k_store_backoff_min = std::chrono::milliseconds(100);
+constexpr auto k_store_backoff_max = std::chrono::milliseconds(5000);
+
 }  // namespace
 
 class Pipeline::Impl {
@@ -175,6 +188,11 @@ class Pipeline::Impl {
     return true;
   }
 
+  std::optional<std::string> store_problem() const {
+    std::lock_guard lock(m_problem_mutex);
+    return m_store_problem;
+  }
+
   bool idle() const {
     std::lock_guard lock(m_mutex);
     return !m_busy && m_candidates.empty() && m_done.empty() && m_pending == 0 && m_settling == 0 &&
@@ -193,10 +211,22 @@ class Pipeline::Impl {
     std::unique_lock lock(m_mutex);
     for (;;) {
       m_store_turn = Clock::now().time_since_epoch().count();
-      auto wake = Clock::now() + std::chrono::milliseconds(200);
+      const auto now = Clock::now();
+      const bool backing_off = now < m_retry_at;
+      auto wake = now + std::chrono::milliseconds(200);
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
-      m_changed.wait_until(lock, wake,
-                           [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
+      if (backing_off) {
+        // The store failed: wait out the backoff (new work waits in memory meanwhile).
+        m_changed.wait_until(lock, std::min(wake, m_retry_at));
+      } else {
+        m_changed.wait_until(
+            lock, wake, [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
+      }
+      const bool stopping = m_stopping;
+      if (Clock::now() < m_retry_at) {
+        if (stopping && Clock::now() >= m_deadline) return stop_now();
+        continue;
+      }
       // A startup scan of a big tree arrives as one flood: take it in slices, so the work (and
       // the memory) of one round stays bounded and commits keep flowing in between.
       std::vector<watch::Candidate> candidates;
@@ -208,33 +238,70 @@ class Pipeline::Impl {
                           std::make_move_iterator(end));
         m_candidates.erase(m_candidates.begin(), end);
       }
-      auto done = std::move(m_done);
+      for (auto& item : m_done) m_waiting.push_back(std::move(item));
       m_done.clear();
-      const bool stopping = m_stopping;
       m_busy = true;  // until the counts below are published, idle() must not say yes
       lock.unlock();
+      bool taken = false;
       try {
-        commit(done);
+        commit();
         if (!stopping) {
           apply_retention();
           take(candidates);
+          taken = true;
           settle();
           feed();
         }
         publish_counts();
+        store_recovered();
       } catch (const std::exception& e) {
-        // e.g. the disk is full: log, keep the daemon alive, retry on the next round.
-        spdlog::error("store: {}", e.what());
+        store_failed(e.what());
       }
       lock.lock();
+      if (!taken && !stopping) {  // nothing of them was recorded: they go first next time
+        m_candidates.insert(m_candidates.begin(), std::make_move_iterator(candidates.begin()),
+                            std::make_move_iterator(candidates.end()));
+      }
       m_busy = false;
       if (stopping && m_done.empty() && (m_in_flight == 0 || Clock::now() >= m_deadline)) {
-        if (m_in_flight > 0)
-          spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
-        release_unused_ids();
-        return;
+        return stop_now();
       }
     }
+  }
+
+  // m_mutex must be held.
+  void stop_now() {
+    if (m_in_flight > 0)
+      spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
+    if (!m_store_failing_since) release_unused_ids();
+  }
+
+  // The database refused a round (busy past its timeout, full, I/O error). Nothing is lost:
+  // candidates, sightings and finished results wait in memory and are retried with backoff.
+  // One error line per episode, not one per round.
+  void store_failed(const std::string& what) {
+    const auto now = Clock::now();
+    if (m_metrics) m_metrics->store_failure();
+    if (!m_store_failing_since) {
+      m_store_failing_since = now;
+      m_backoff = k_store_backoff_min;
+      spdlog::error("store: {}; retrying with backoff, files wait until it works again", what);
+      std::lock_guard lock(m_problem_mutex);
+      m_store_problem = fmt::format("the database is failing: {}", what);
+    } else {
+      m_backoff = std::min(m_backoff * 2, k_store_backoff_max);
+    }
+    m_retry_at = now + m_backoff;
+  }
+
+  void store_recovered() {
+    if (!m_store_failing_since) return;
+    spdlog::info("store: working again after {:.1f} s",
+                 std::chrono::duration<double>(Clock::now() - *m_store_failing_since).count());
+    m_store_failing_since.reset();
+    m_retry_at = {};
+    std::lock_guard lock(m_problem_mutex);
+    m_store_problem.reset();
   }
 
   // Events mean the writer is done: record now. Scan finds wait until stable, unless known.
@@ -263,19 +330,23 @@ class Pipeline::Impl {
   }
 
   void settle() {
+    if (!m_unrecorded.empty()) {  // stable files a failed round could not record
+      m_db.record(m_unrecorded);
+      m_unrecorded.clear();
+    }
     const auto ready = m_settler.due(
         Clock::now(), [this](const Settler::Key& key) -> std::optional<store::FileVersion> {
           const auto entry = m_roots[key.first].entry(key.second);
           if (!entry || entry->type == util::EntryType::directory) return std::nullopt;
           return entry->version;
         });
-    std::vector<store::FileSighting> sightings;
     for (const auto& r : ready) {
-      sightings.push_back({m_root_names[r.key.first], r.key.second, r.version});
+      m_unrecorded.push_back({m_root_names[r.key.first], r.key.second, r.version});
       if (m_metrics)
         m_metrics->stage(metrics::Stage::settle, std::chrono::duration<double>(r.waited).count());
     }
-    m_db.record(sightings);
+    m_db.record(m_unrecorded);
+    m_unrecorded.clear();
   }
 
   // Keep at most m_capacity jobs in memory; the rest of the backlog waits in SQLite. A file is
@@ -373,45 +444,51 @@ class Pipeline::Impl {
     }
   }
 
-  std::int64_t next_id() {
-    if (m_next_id == m_id_end) {
-      m_next_id = m_db.reserve_ids(k_id_block);
-      m_id_end = m_next_id + k_id_block;
-    }
-    return m_next_id++;
+  // At least `n` ids left in the reserved block (a fresh block when not: ids may skip).
+  void reserve_ids(std::int64_t n) {
+    if (m_id_end - m_next_id >= n) return;
+    const std::int64_t size = std::max(k_id_block, n);
+    m_next_id = m_db.reserve_ids(size);
+    m_id_end = m_next_id + size;
   }
 
   // Sidecars first, then the rows and "done" states in one transaction, then the listener.
-  // The items leave memory first: if the commit fails, they are still pending in the database
-  // and the next feed picks them up again.
-  void commit(std::vector<ItemPtr>& done) {
-    if (done.empty()) return;
-    for (const auto& item : done) {
-      m_in_flight_files.erase(item->job.file_id);
-      if (item->job.file_id == m_suspect) m_suspect = 0;  // its solo run is over
-    }
-    {
-      std::lock_guard lock(m_mutex);
-      m_in_flight -= static_cast<std::int64_t>(done.size());
-    }
-    std::vector<store::StoredResult> rows;
+  // Ids are taken and sidecars written once; if the database then fails, exactly those rows wait
+  // in memory (their files stay "in flight", so nothing decodes them again) and are committed on
+  // a later round, before anything newer, so ids stay in commit order.
+  void commit() {
+    if (m_unsaved) save();
+    if (m_waiting.empty()) return;
+    m_unsaved = prepare();
+    save();
+  }
+
+  // Results of `m_waiting` as rows with ids, their sidecars written. Throws before taking any
+  // item when no ids can be reserved; nothing is lost then.
+  Outcomes prepare() {
+    const auto results = std::count_if(m_waiting.begin(), m_waiting.end(), [](const ItemPtr& i) {
+      return !i->vanished && !i->changed_to;
+    });
+    reserve_ids(results);
+    Outcomes out;
+    out.items = std::move(m_waiting);
+    m_waiting.clear();
     std::vector<results::SidecarWrite> sidecars;
     std::vector<std::size_t> sidecar_row;           // rows index of each sidecar
     std::vector<boost::json::object> sidecar_json;  // its JSON, to amend if it cannot be written
-    std::vector<store::FileSighting> changed;
-    for (auto& item : done) {
+    for (auto& item : out.items) {
       const store::Job& job = item->job;
       if (item->vanished) {
-        m_db.forget(job.file_id, job.generation);
+        out.forgotten.emplace_back(job.file_id, job.generation);
         continue;
       }
       if (item->changed_to) {
-        changed.push_back({job.root, job.path, *item->changed_to});
+        out.changed.push_back({job.root, job.path, *item->changed_to});
         continue;
       }
       store::StoredResult row;
       results::Record& record = *item->record;
-      record.id = next_id();
+      record.id = m_next_id++;
       row.id = *record.id;
       row.status = record.ok() ? "ok" : "error";
       row.error_code = record.ok() ? "" : record.error->code;
@@ -425,45 +502,60 @@ class Pipeline::Impl {
       row.path = job.path;
       row.version = job.version;
       if (m_config.results.sidecar && item->root) {
-        sidecar_row.push_back(rows.size());
+        sidecar_row.push_back(out.rows.size());
         sidecars.push_back({item->root, job.path + m_config.results.sidecar_suffix, row.json});
         sidecar_json.push_back(std::move(json));
       }
-      rows.push_back(std::move(row));
+      out.rows.push_back(std::move(row));
     }
-    const auto write_started = Clock::now();
+    out.write_started = Clock::now();
     const auto written = results::write_sidecars(sidecars);
     for (std::size_t i = 0; i < written.size(); ++i) {
       if (written[i].ok()) continue;
       // The result cannot sit beside the image: the database keeps it, predictions and all,
       // and says why the sidecar is missing.
-      store::StoredResult& row = rows[sidecar_row[i]];
+      store::StoredResult& row = out.rows[sidecar_row[i]];
       auto& json = sidecar_json[i];
       json["sidecar_error"] = {{"code", written[i].error().code},
                                {"message", written[i].error().message}};
       row.json = util::to_json_text(json);
-      spdlog::warn("{}", written[i].error().message);
+      spdlog::warn("{}", util::quote_for_log(written[i].error().message));
     }
-    m_db.record(changed);
-    m_db.commit(rows);
+    return out;
+  }
+
+  // Make `m_unsaved` durable (each step may be repeated after a failure), then let its files
+  // go and tell the listener.
+  void save() {
+    Outcomes& out = *m_unsaved;
+    for (const auto& [file_id, generation] : out.forgotten) m_db.forget(file_id, generation);
+    m_db.record(out.changed);
+    m_db.commit(out.rows);
     const auto committed = Clock::now();
-    if (m_metrics && !rows.empty()) {
+    for (const auto& item : out.items) {
+      m_in_flight_files.erase(item->job.file_id);
+      if (item->job.file_id == m_suspect) m_suspect = 0;  // its solo run is over
+    }
+    if (m_metrics && !out.rows.empty()) {
       m_metrics->stage(metrics::Stage::write,
-                       std::chrono::duration<double>(committed - write_started).count());
-      for (const auto& item : done) {
-        if (item->record) {
+                       std::chrono::duration<double>(committed - out.write_started).count());
+      for (const auto& item : out.items) {
+        if (item->record && !item->vanished && !item->changed_to) {
           m_metrics->end_to_end(std::chrono::duration<double>(committed - item->fed).count());
         }
       }
     }
     std::uint64_t ok = 0, errors = 0;
-    for (const auto& row : rows) {
+    for (const auto& row : out.rows) {
       (row.status == "ok" ? ok : errors) += 1;
       if (m_metrics) m_metrics->result_stored(row.status == "ok");
       log_result(row);
       if (m_listener) m_listener(row.id, row.path, row.json);
     }
+    const auto finished = static_cast<std::int64_t>(out.items.size());
+    m_unsaved.reset();
     std::lock_guard lock(m_mutex);
+    m_in_flight -= finished;
     m_ok += ok;
     m_errors += errors;
   }
@@ -658,6 +750,9 @@ class Pipeline::Impl {
   mutable std::mutex m_engine_mutex;
   std::shared_ptr<Engine> m_engine;  // for items decoded from now on; guarded by m_engine_mutex
 
+  mutable std::mutex m_problem_mutex;
+  std::optional<std::string> m_store_problem;  // for /readyz; guarded by m_problem_mutex
+
   // Liveness for the watchdog: steady-clock ticks; 0 = no forward running.
   std::atomic<Clock::rep> m_store_turn{0};
   std::atomic<Clock::rep> m_forward_started{0};
@@ -666,7 +761,13 @@ class Pipeline::Impl {
   Settler m_settler;
   const std::int64_t m_capacity;
   std::unordered_set<std::int64_t> m_in_flight_files;  // file ids being processed
-  std::int64_t m_suspect = 0;  // file id of a suspect running alone (see feed()), else 0
+  std::int64_t m_suspect = 0;         // file id of a suspect running alone (see feed()), else 0
+  std::vector<ItemPtr> m_waiting;     // finished, not yet prepared for the store
+  std::optional<Outcomes> m_unsaved;  // prepared, not yet committed
+  std::vector<store::FileSighting> m_unrecorded;  // settled, not yet recorded
+  std::optional<Clock::time_point> m_store_failing_since;
+  Clock::time_point m_retry_at{};
+  std::chrono::milliseconds m_backoff = k_store_backoff_min;
   std::int64_t m_next_id = 0;
   std::int64_t m_id_end = 0;
   Clock::time_point m_next_retention{};
@@ -712,6 +813,7 @@ std::shared_ptr<Engine> Pipeline::engine() const { return m_impl->engine(); }
 std::optional<std::string> Pipeline::stalled(std::chrono::milliseconds limit) const {
   return m_impl->stalled(limit);
 }
+std::optional<std::string> Pipeline::store_problem() const { return m_impl->store_problem(); }
 bool Pipeline::idle() const { return m_impl->idle(); }
 PipelineStats Pipeline::stats() const { return m_impl->stats(); }
 

@@ -44,6 +44,8 @@ class Metrics {
   void model_loaded(const std::string& name, const std::string& version, const std::string& device);
   void model_reload(bool ok);
   void config_reload(bool ok);
+  // A store round failed (busy, full, I/O error); it is retried with backoff.
+  void store_failure();
 
   // The Prometheus text exposition (format 0.0.4), process_* metrics included.
   std::string scrape() const;

@@ -82,6 +82,10 @@ class Pipeline {
   // than `limit`), or nothing. For the systemd watchdog. Thread-safe.
   std::optional<std::string> stalled(std::chrono::milliseconds limit) const;
 
+  // Why the store cannot take results right now (busy past its timeout, full, failing), or
+  // nothing. Work waits in memory and is retried with backoff meanwhile. Thread-safe.
+  std::optional<std::string> store_problem() const;
+
   // True when nothing is pending, settling or in flight (used by `scan`).
   bool idle() const;
 
