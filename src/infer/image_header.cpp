@@ -492,7 +492,7 @@ util::Result<ImageHeader> read_image_header(std::string_view data) {
            b.starts_with(std::string_view("II+\0", 4)) ||
            b.starts_with(std::string_view("MM\0+", 4)))
     header = tiff(b);
-  else if (b.starts_with("RIFF") && data.substr(8, 4) == "WEBP")
+  else if (b.starts_with("RIFF") && b.at(8, 4) == "WEBP")
     header = webp(b);
   else
     return Error{"unsupported_format", "not a PNG, JPEG, BMP, TIFF or WebP image"};

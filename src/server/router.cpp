@@ -1,5 +1,7 @@
 #include <inferwatch/server/router.hpp>
 
+#include <inferwatch/util/json_text.hpp>
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -33,7 +35,8 @@ bool token_matches(const std::string& expected, const std::string& given) {
 
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   boost::json::object error{{"code", code}, {"message", message}};
-  return json_response(boost::json::serialize(boost::json::object{{"error", std::move(error)}}),
+  // to_json_text: messages quote request paths, which are percent-decoded bytes (any bytes).
+  return json_response(util::to_json_text(boost::json::object{{"error", std::move(error)}}),
                        status);
 }
 

@@ -156,6 +156,11 @@ TEST_CASE("infer::read_image_header errors") {
     check_error(std::string("RIFF\x24\0\0\0WAVEfmt ", 16) + std::string(32, '\0'),
                 "unsupported_format", "not a PNG, JPEG, BMP, TIFF or WebP image");
   }
+  SUBCASE("a RIFF file shorter than its form type (used to throw std::out_of_range)") {
+    check_error("RIFF", "unsupported_format", "not a PNG, JPEG, BMP, TIFF or WebP image");
+    check_error(std::string("RIFF\0\0\0\0WE", 10), "unsupported_format",
+                "not a PNG, JPEG, BMP, TIFF or WebP image");
+  }
   SUBCASE("a GIF") {
     check_error("GIF89a\x01\x00\x01\x00", "unsupported_format",
                 "not a PNG, JPEG, BMP, TIFF or WebP image");
