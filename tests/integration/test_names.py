@@ -17,7 +17,7 @@ import urllib.request
 import websockets
 
 from conftest import SAMPLES, binary
-from daemon import Daemon
+from test_logging import journal, parse_journal_datagram  # noqa: F401 (journal is a fixture)
 
 SAMPLE = sorted(p for p in SAMPLES.iterdir() if p.suffix == ".png")[0]
 
@@ -205,6 +205,24 @@ def test_a_name_cannot_forge_a_text_log_line(daemon):
     assert not any(line.startswith(forged) for line in text.splitlines())
     assert "\x1b" not in text
     assert "evil\\n" + forged in text  # the name is there, escaped, within one line
+
+
+def test_journald_entries_are_utf8_and_messages_one_line(daemon, journal):
+    journal.parse = bytes  # keep the datagrams raw: they are decoded strictly below
+    name = b"bad\xff\nname.png"
+    raw = lambda: [data for _, data in list(journal.received)]  # noqa: E731
+    daemon.log_path.touch()
+    st = os.stat(daemon.log_path)
+    # What systemd does for StandardError=journal: stderr is the stream JOURNAL_STREAM names.
+    daemon.start(ready_line=lambda: b"\n".join(raw()).decode("utf-8", "replace"),
+                 env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+    drop(daemon.share, name, b"")  # empty: an error result, logged as a warning with the name
+    daemon.wait_for(lambda: daemon.query("SELECT COUNT(*) FROM files WHERE done = 1")[0][0] == 1,
+                    what="the file done")
+    assert daemon.stop() == 0
+    entries = [parse_journal_datagram(data) for data in raw()]  # strict UTF-8, or it raises
+    assert any(e.get("INFERWATCH_PATH") == display(name) for e in entries)
+    assert all("\n" not in e["MESSAGE"] for e in entries)
 
 
 def test_infer_prints_strict_utf8_json_for_any_name(tmp_path):
