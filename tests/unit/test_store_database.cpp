@@ -10,6 +10,8 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+
 using inferwatch::store::Database;
 using inferwatch::store::FileSighting;
 using inferwatch::store::FileVersion;
@@ -390,11 +392,10 @@ PRAGMA user_version = 1;
               "\xEF\xBF\xBD\xEF\xBF\xBD\"}}");
   }
   SUBCASE("the indexes are kept") {
-    CHECK(column_raw(path,
-                     "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE "
-                     "'sqlite_autoindex%' ORDER BY name") ==
-          std::vector<std::string>{"files_pending", "files_result", "results_created",
-                                   "results_path"});
+    const auto indexes = column_raw(path, "SELECT name FROM sqlite_master WHERE type = 'index'");
+    for (const char* name : {"files_pending", "files_result", "results_created", "results_path"}) {
+      CHECK_MESSAGE(std::find(indexes.begin(), indexes.end(), name) != indexes.end(), name);
+    }
   }
   SUBCASE("the migrated file keeps working: a new version becomes pending") {
     const std::vector<FileSighting> changed{sighting(k_bad, 11)};
