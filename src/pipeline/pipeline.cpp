@@ -63,6 +63,9 @@ struct Outcomes {
   Clock::time_point write_started;
 };
 
+constexpr auto k_sidecar_retry_min = std::chrono::seconds(1);
+constexpr auto k_sidecar_retry_max = std::chrono::minutes(5);
+constexpr std::size_t k_sidecar_retries_per_round = 64;
 constexpr auto k_store_backoff_min = std::chrono::milliseconds(100);
 constexpr auto k_store_backoff_max = std::chrono::milliseconds(5000);
 
@@ -213,11 +216,11 @@ class Pipeline::Impl {
       m_store_turn = Clock::now().time_since_epoch().count();
       const auto now = Clock::now();
       const bool backing_off = now < m_retry_at;
-      auto wake = now + std::chrono::milliseconds(200);
+      auto wake = std::min(now + std::chrono::milliseconds(200), m_sidecar_retry_at);
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
       if (backing_off) {
         // The store failed: wait out the backoff (new work waits in memory meanwhile).
-        m_changed.wait_until(lock, std::min(wake, m_retry_at));
+        m_changed.wait_until(lock, m_retry_at);
       } else {
         m_changed.wait_until(
             lock, wake, [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
@@ -251,6 +254,7 @@ class Pipeline::Impl {
           taken = true;
           settle();
           feed();
+          retry_sidecars();
         }
         publish_counts();
         store_recovered();
@@ -317,7 +321,10 @@ class Pipeline::Impl {
       const store::FileVersion version = entry->version;
       if (c.origin == watch::Origin::scan) {
         const auto known = m_db.file_state(m_root_names[c.root], c.path);
-        if (known && known->version == version) continue;  // pending or done already
+        if (known && known->version == version) {                // pending or done already
+          if (known->sidecar_missing) m_sidecar_retry_at = now;  // a scan passing by retries it
+          continue;
+        }
         m_settler.hold({c.root, c.path}, version, now);
       } else {
         sightings.push_back({m_root_names[c.root], c.path, version});
@@ -519,7 +526,13 @@ class Pipeline::Impl {
       json["sidecar_error"] = {{"code", written[i].error().code},
                                {"message", written[i].error().message}};
       row.json = util::to_json_text(json);
-      spdlog::warn("{}", util::quote_for_log(written[i].error().message));
+      row.sidecar_missing = true;
+      spdlog::warn("{}; the result is kept and the sidecar is written once the share allows",
+                   util::quote_for_log(written[i].error().message));
+      if (m_sidecar_retry_at == Clock::time_point::max()) {
+        m_sidecar_backoff = k_sidecar_retry_min;
+        m_sidecar_retry_at = Clock::now() + m_sidecar_backoff;
+      }
     }
     return out;
   }
@@ -558,6 +571,48 @@ class Pipeline::Impl {
     m_in_flight -= finished;
     m_ok += ok;
     m_errors += errors;
+  }
+
+  // Sidecars that could not be written (a read-only or full share, something in the way) are
+  // tried again with backoff, at start, and when a scan passes their file, until they are
+  // written; the stored result then loses its sidecar_error. A file that changed meanwhile is
+  // left to its new version's result.
+  void retry_sidecars() {
+    const auto now = Clock::now();
+    if (now < m_sidecar_retry_at || !m_config.results.sidecar) return;
+    const auto missing = m_db.missing_sidecars(k_sidecar_retries_per_round);
+    std::size_t written = 0, skipped = 0;
+    for (const auto& m : missing) {
+      const util::RootDir* root = root_named(m.root);
+      const auto version = root ? root->stat(m.path) : util::Result<util::FileStat>(util::Error{});
+      boost::system::error_code ec;
+      auto json = boost::json::parse(m.json, ec);
+      if (!version || !(*version == m.version) || ec || !json.is_object()) {
+        ++skipped;  // changed or gone: its next result brings its own sidecar
+        continue;
+      }
+      json.as_object().erase("sidecar_error");
+      const std::string text = util::to_json_text(json);
+      const results::SidecarWrite write{root, m.path + m_config.results.sidecar_suffix, text};
+      if (!results::write_sidecars(std::span(&write, 1)).front().ok()) continue;
+      m_db.sidecar_written(m.file_id, m.result_id, text);
+      ++written;
+    }
+    if (written > 0) spdlog::info("wrote {} sidecar(s) that could not be written before", written);
+    if (missing.empty() || written + skipped == missing.size()) {
+      // All done, or more to come at once; skipped ones stay marked until their file settles.
+      m_sidecar_backoff = k_sidecar_retry_min;
+      m_sidecar_retry_at = missing.size() == k_sidecar_retries_per_round && written > 0
+                               ? now
+                               : Clock::time_point::max();
+      if (skipped > 0 && m_sidecar_retry_at == Clock::time_point::max())
+        m_sidecar_retry_at = now + k_sidecar_retry_max;
+    } else {
+      m_sidecar_backoff = std::min<std::chrono::milliseconds>(
+          m_sidecar_backoff * 2,
+          std::chrono::duration_cast<std::chrono::milliseconds>(k_sidecar_retry_max));
+      m_sidecar_retry_at = now + m_sidecar_backoff;
+    }
   }
 
   // One line per result: debug when ok, warning when an error, with the file as journal fields.
@@ -768,6 +823,8 @@ class Pipeline::Impl {
   std::optional<Clock::time_point> m_store_failing_since;
   Clock::time_point m_retry_at{};
   std::chrono::milliseconds m_backoff = k_store_backoff_min;
+  Clock::time_point m_sidecar_retry_at{};  // min: look at start; max: nothing to retry
+  std::chrono::milliseconds m_sidecar_backoff = k_sidecar_retry_min;
   std::int64_t m_next_id = 0;
   std::int64_t m_id_end = 0;
   Clock::time_point m_next_retention{};

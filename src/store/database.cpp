@@ -231,7 +231,7 @@ void Database::commit(std::span<const StoredResult> results) {
                          error_code, model_version, created_at, json)
     VALUES (?1, ?2, ?3, ?4, ?14, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12, ?13))sql");
   SQLite::Statement done(*m_db, R"sql(
-    UPDATE files SET done = 1, result_id = ?1, attempts = 0
+    UPDATE files SET done = 1, result_id = ?1, attempts = 0, sidecar_missing = ?4
     WHERE id = ?2 AND generation = ?3)sql");
   for (const auto& r : results) {
     const StoredName name = stored_name(r.path);
@@ -257,6 +257,7 @@ void Database::commit(std::span<const StoredResult> results) {
     done.bind(1, r.id);
     done.bind(2, r.file_id);
     done.bind(3, r.generation);
+    done.bind(4, r.sidecar_missing ? 1 : 0);
     done.exec();
     done.reset();
   }
@@ -265,15 +266,50 @@ void Database::commit(std::span<const StoredResult> results) {
 
 std::optional<FileState> Database::file_state(const std::string& root, const std::string& path) {
   SQLite::Statement q(*m_db, R"sql(
-    SELECT id, dev, inode, size, mtime_ns, done, COALESCE(result_id, 0) FROM files
-    WHERE root = ?1 AND path = ?2 AND path_bytes = ?3)sql");
+    SELECT id, dev, inode, size, mtime_ns, done, COALESCE(result_id, 0), sidecar_missing
+    FROM files WHERE root = ?1 AND path = ?2 AND path_bytes = ?3)sql");
   const StoredName name = stored_name(path);
   q.bind(1, root);
   q.bind(2, name.path);
   bind_bytes(q, 3, name.bytes);
   if (!q.executeStep()) return std::nullopt;
   return FileState{q.getColumn(0).getInt64(), version_at(q, 1), q.getColumn(5).getInt() != 0,
-                   q.getColumn(6).getInt64()};
+                   q.getColumn(6).getInt64(), q.getColumn(7).getInt() != 0};
+}
+
+std::vector<MissingSidecar> Database::missing_sidecars(std::size_t limit) {
+  SQLite::Statement q(*m_db, R"sql(
+    SELECT f.id, r.id, f.root, f.path, f.path_bytes, f.dev, f.inode, f.size, f.mtime_ns, r.json
+    FROM files f JOIN results r ON r.id = f.result_id
+    WHERE f.sidecar_missing = 1 AND f.done = 1 ORDER BY f.id LIMIT ?1)sql");
+  q.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<MissingSidecar> out;
+  while (q.executeStep()) {
+    MissingSidecar m;
+    m.file_id = q.getColumn(0).getInt64();
+    m.result_id = q.getColumn(1).getInt64();
+    m.root = q.getColumn(2).getString();
+    m.path = raw_name(q, 3);
+    m.version = version_at(q, 5);
+    m.json = q.getColumn(9).getString();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Database::sidecar_written(std::int64_t file_id, std::int64_t result_id,
+                               const std::string& json) {
+  SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement unmark(
+      *m_db, "UPDATE files SET sidecar_missing = 0 WHERE id = ?1 AND result_id = ?2");
+  unmark.bind(1, file_id);
+  unmark.bind(2, result_id);
+  unmark.exec();
+  SQLite::Statement update(*m_db, "UPDATE results SET json = ?1 WHERE id = ?2");
+  update.bind(1, json);
+  update.bind(2, result_id);
+  update.exec();
+  tx.commit();
 }
 
 std::optional<std::string> Database::current_result(const std::string& root,

@@ -21,7 +21,7 @@ struct Migration {
   void (*convert)(SQLite::Database&) = nullptr;
 };
 
-inline constexpr std::array<Migration, 2> k_migrations = {
+inline constexpr std::array<Migration, 3> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
     Migration{R"sql(
 CREATE TABLE files (
@@ -99,6 +99,13 @@ CREATE INDEX files_result ON files (result_id);
 ALTER TABLE results ADD COLUMN path_bytes BLOB NOT NULL DEFAULT x'';
 )sql",
               convert_names},
+
+    // 3: a current result whose sidecar could not be written (read-only or full share, something
+    // in the way) is marked, so the sidecar is written later, when the share lets it.
+    Migration{R"sql(
+ALTER TABLE files ADD COLUMN sidecar_missing INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX files_sidecar_missing ON files (id) WHERE sidecar_missing = 1;
+)sql"},
 };
 
 }  // namespace inferwatch::store

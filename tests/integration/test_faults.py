@@ -109,3 +109,86 @@ def test_a_resuming_subscriber_gets_every_result_exactly_once_across_kill_9(daem
     missing = sorted(set(stored) - set(got))
     assert missing == [], f"{len(missing)} of {len(stored)} committed results never delivered"
     assert daemon.stop() == 0
+
+
+def _mount_tmpfs(path, size):
+    import os
+    import subprocess
+
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem for the share needs root (CI runs as root)")
+    path.mkdir(exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs here: {done.stderr.strip()}")
+
+
+def _umount(path):
+    import subprocess
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def _sidecar_written_later(daemon, name):
+    from daemon import sidecar
+    daemon.wait_for(lambda: (daemon.share / f"{name}.result.json").exists(), timeout=60,
+                    what="the sidecar written once the share allows")
+    result = daemon.current()[name]
+    assert "sidecar_error" not in result
+    assert sidecar(daemon.share, name) == result
+    assert daemon.query("SELECT COUNT(*) FROM results WHERE path = ?", name) == [(1,)]
+
+
+def test_a_full_share_keeps_the_predictions_and_writes_the_sidecar_later(daemon, samples):
+    share = daemon.share
+    _mount_tmpfs(share, "256k")
+    try:
+        shutil.copyfile(samples[0], share / "full.png")
+        filler = share / ".filler"
+        import os
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # fill the share to the last byte
+        for size in (65536, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+        os.close(fd)
+        daemon.start()
+        result = daemon.wait_for_paths(["full.png"])["full.png"]
+        assert result["status"] == "ok" and result["predictions"]
+        assert result["sidecar_error"]["code"] == "sidecar_failed"
+        assert "No space left" in result["sidecar_error"]["message"]
+        status, page = daemon.http("GET", "/v1/results?after=0")
+        assert page["results"][0]["predictions"] == result["predictions"]
+        filler.unlink()  # the operator makes room
+        _sidecar_written_later(daemon, "full.png")
+        assert daemon.stop() == 0
+    finally:
+        if daemon.alive():
+            daemon.kill()
+        _umount(share)
+
+
+def test_a_read_only_share_keeps_the_predictions_and_writes_the_sidecar_later(daemon, samples):
+    import subprocess
+    share = daemon.share
+    _mount_tmpfs(share, "4m")
+    try:
+        shutil.copyfile(samples[1], share / "ro.png")
+        subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+        daemon.start()
+        result = daemon.wait_for_paths(["ro.png"])["ro.png"]
+        assert result["status"] == "ok" and result["predictions"]
+        assert "Read-only" in result["sidecar_error"]["message"]
+        assert daemon.stop() == 0
+        # Written later, also across a restart: the mark is in the database.
+        subprocess.run(["mount", "-o", "remount,rw", str(share)], check=True)
+        daemon.start()
+        _sidecar_written_later(daemon, "ro.png")
+        assert daemon.stop() == 0
+    finally:
+        if daemon.alive():
+            daemon.kill()
+        _umount(share)

@@ -40,6 +40,7 @@ struct FileState {
   FileVersion version;
   bool done = false;           // the recorded version has its result
   std::int64_t result_id = 0;  // current result, 0 if none
+  bool sidecar_missing = false;  // the current result's sidecar is still to be written
 };
 
 class Database {
@@ -78,6 +79,13 @@ class Database {
   // result is kept as history only). Stored JSON is made valid UTF-8 if it is not.
   void commit(std::span<const StoredResult> results);
 
+  // Up to `limit` current results whose sidecar could not be written, oldest first.
+  std::vector<MissingSidecar> missing_sidecars(std::size_t limit);
+
+  // The sidecar of `result_id` is written now: unmark the file (if that is still its current
+  // result) and store `json`, the result without its sidecar error.
+  void sidecar_written(std::int64_t file_id, std::int64_t result_id, const std::string& json);
+
   // What the store knows of root/path (`path` raw, exact bytes), if anything.
   std::optional<FileState> file_state(const std::string& root, const std::string& path);
 
@@ -99,7 +107,7 @@ class Database {
   void forget(std::int64_t file_id, std::int64_t generation);
 
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int k_schema_version = 2;
+  static constexpr int k_schema_version = 3;
 
  private:
   explicit Database(std::unique_ptr<SQLite::Database> db);

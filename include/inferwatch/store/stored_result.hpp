@@ -20,6 +20,17 @@ struct StoredResult {
   std::string model_version;
   std::string created_at;
   std::string json;
+  bool sidecar_missing = false;  // its sidecar could not be written (json says why)
+};
+
+// A current result whose sidecar is still to be written.
+struct MissingSidecar {
+  std::int64_t file_id = 0;
+  std::int64_t result_id = 0;
+  std::string root;
+  std::string path;  // raw name
+  FileVersion version;
+  std::string json;  // as stored (with its sidecar_error)
 };
 
 }  // namespace inferwatch::store
