@@ -120,7 +120,7 @@ struct Server {
   int max_ws_clients = 1000;
   int ws_queue_messages = 4096;
   std::int64_t ws_queue_bytes = 16LL * 1024 * 1024;
-  // Seconds between {"type":"heartbeat","last_id":N} messages on an idle result stream.
+  // Seconds between {"type":"heartbeat","last_id":N} messages on every result stream.
   std::int64_t ws_heartbeat_s = 15;
 };
 

@@ -4,8 +4,8 @@
 // here, not in RAM), and the append-only results whose ids are the §5 `id`.
 //
 // Durability: WAL with synchronous=NORMAL. A process crash loses nothing; a power loss may roll
-// back the last commits, and startup reconciliation re-adopts those results from their sidecars
-// (written and fsynced before the commit), so nothing is lost there either.
+// back the last commits, whose files are then still pending and are computed again (their
+// sidecars are replaced; nothing in the share is trusted), so nothing is lost there either.
 //
 // Thread-safety: none. One writer thread owns a Database; readers open their own connections.
 
