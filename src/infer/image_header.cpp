@@ -370,11 +370,15 @@ class TiffReader {
     const int bytes = page.bits <= 8 ? 1 : page.bits <= 16 ? 2 : page.bits <= 32 ? 4 : 8;
     header.bytes_per_sample = std::max(header.bytes_per_sample, bytes);
     // OpenCV reads one strip or tile at a time into a buffer of that size, 8-bit images as RGBA
-    // through libtiff's RGBA interface, which has a raster of its own.
+    // through libtiff's RGBA interface, which has a raster of its own. It takes RowsPerStrip as
+    // it is, even past the image's height (found by fuzz_decode: an 8×8 TIFF claiming 14 million
+    // rows a strip made it allocate 450 MB); only 0 and 2^32-1 mean the whole image.
     const bool tiled = page.tile_width && page.tile_length;
+    const bool one_strip = page.rows_per_strip == 0 || page.rows_per_strip == 0xFFFFFFFFu;
     const std::int64_t w = tiled ? *page.tile_width : *page.width;
-    const std::int64_t h =
-        tiled ? *page.tile_length : std::min<std::int64_t>(page.rows_per_strip, *page.height);
+    const std::int64_t h = tiled       ? *page.tile_length
+                           : one_strip ? *page.height
+                                       : page.rows_per_strip;
     const std::int64_t sample_bytes = std::max<std::int64_t>(page.samples, 4) * bytes;
     header.codec_bytes =
         std::max(header.codec_bytes, saturating_mul(saturating_mul(w, h, sample_bytes), 2));

@@ -323,6 +323,12 @@ TEST_CASE("infer::read_image_header sample layout") {
         tiff_ifd_only(true, {{256, 3, 100}, {257, 3, 50}, {258, 3, 16}, {277, 3, 3}, {278, 3, 10}});
     check_layout(bytes, 3, 2, 100 * 10 * 4 * 2 * 2);
   }
+  SUBCASE("TIFF RowsPerStrip past the image's height: OpenCV sizes its strip buffer from it") {
+    check_layout(tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {278, 4, 14155776}}), 1, 1,
+                 8LL * 14155776 * 4 * 2);
+    check_layout(tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {278, 4, 0xFFFFFFFFu}}), 1, 1,
+                 8 * 8 * 4 * 2);
+  }
   SUBCASE("TIFF tiles: the tile buffer, even when a tile is larger than the image") {
     const std::string bytes =
         tiff_ifd_only(true, {{256, 3, 10}, {257, 3, 10}, {322, 3, 256}, {323, 3, 512}});
