@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
+#include <cstdlib>
 #include <thread>
 
 namespace inferwatch::app {
@@ -40,7 +41,7 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
+  const bool clean = pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
   const auto s = pipeline.stats();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -50,7 +51,9 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
              "{:.1f} s\n",
              root.string(), total, s.ok + s.errors, s.ok, s.errors,
              total - std::min<std::uint64_t>(total, s.ok + s.errors), seconds);
-  return s.errors == 0 ? 0 : 1;
+  const int code = s.errors == 0 ? 0 : 1;
+  if (!clean) std::_Exit(code);  // threads still use the pipeline: leave without destructors
+  return code;
 }
 
 }  // namespace inferwatch::app

@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 
 namespace inferwatch::app {
@@ -147,11 +148,17 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   reloader.shutdown();  // a reload's reply may still go to an HTTP client and to systemd
   watcher.stop();
   watching = false;
-  pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
+  const bool clean = pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
   http_server.stop();
   const auto stats = pipeline.stats();
   spdlog::info("stopped: {} ok, {} error result(s) this run, {} still queued", stats.ok,
                stats.errors, stats.pending);
+  if (!clean) {
+    // Threads the pipeline could not stop still use it: leave without destructors. Everything
+    // committed is durable (SQLite WAL); what was in flight stays queued.
+    spdlog::shutdown();
+    std::_Exit(0);
+  }
   return 0;
 }
 

@@ -67,6 +67,7 @@ constexpr auto k_sidecar_retry_min = std::chrono::seconds(1);
 constexpr auto k_sidecar_retry_max = std::chrono::minutes(5);
 constexpr std::size_t k_sidecar_retries_per_round = 64;
 constexpr auto k_store_backoff_min = std::chrono::milliseconds(100);
+constexpr auto k_stop_margin = std::chrono::milliseconds(500);  // past the drain deadline
 constexpr auto k_store_backoff_max = std::chrono::milliseconds(5000);
 
 }  // namespace
@@ -93,6 +94,8 @@ class Pipeline::Impl {
     for (const auto& root : roots) m_root_names.push_back(root.string());
   }
 
+  // After an abandoned stop, threads still use this object: the process exits instead (see
+  // Pipeline::stop).
   ~Impl() { stop(std::chrono::milliseconds(0)); }
 
   // Roots are held open for the pipeline's life: every file is reached beneath one of them.
@@ -133,17 +136,32 @@ class Pipeline::Impl {
     m_changed.notify_one();
   }
 
-  void stop(std::chrono::milliseconds timeout) {
+  bool stop(std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(m_mutex);
-      if (m_stopping) return;
+      if (m_stopping) return !m_abandoned;
       m_stopping = true;
       m_deadline = Clock::now() + timeout;
     }
     m_changed.notify_one();
     if (m_thread.joinable()) m_thread.join();
-    while (m_decoding.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // A decode (a huge image, a read from a hung network mount) or a forward cannot be
+    // interrupted: wait for them only until shortly after the drain deadline. Their files were
+    // not committed, so they stay queued for the next run.
+    const auto limit = std::max(Clock::now(), m_deadline) + k_stop_margin;
+    while ((m_decoding.load() > 0 || m_forward_started.load() != 0) && Clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (m_decoding.load() > 0 || m_forward_started.load() != 0) {
+      spdlog::warn(
+          "stopping without waiting for {} decode(s){} still running past the drain "
+          "deadline; their files stay queued",
+          m_decoding.load(), m_forward_started.load() != 0 ? " and a model forward" : "");
+      m_abandoned = true;
+      return false;
+    }
     m_batcher.stop();
+    return true;
   }
 
   void use_engine(std::shared_ptr<Engine> engine) {
@@ -835,7 +853,8 @@ class Pipeline::Impl {
   std::vector<watch::Candidate> m_candidates;
   std::vector<ItemPtr> m_done;
   bool m_stopping = false;
-  bool m_busy = false;  // the store thread is between taking work and publishing counts
+  bool m_busy = false;       // the store thread is between taking work and publishing counts
+  bool m_abandoned = false;  // stop() left a decode or forward running
   Clock::time_point m_deadline{};
   std::int64_t m_in_flight = 0;
   std::int64_t m_pending = 0;
@@ -864,7 +883,7 @@ void Pipeline::add(std::vector<watch::Candidate> candidates) { m_impl->add(std::
 bool Pipeline::infer_now(std::string bytes, std::function<void(results::Record)> reply) {
   return m_impl->infer_now(std::move(bytes), std::move(reply));
 }
-void Pipeline::stop(std::chrono::milliseconds timeout) { m_impl->stop(timeout); }
+bool Pipeline::stop(std::chrono::milliseconds timeout) { return m_impl->stop(timeout); }
 void Pipeline::use_engine(std::shared_ptr<Engine> engine) { m_impl->use_engine(std::move(engine)); }
 std::shared_ptr<Engine> Pipeline::engine() const { return m_impl->engine(); }
 std::optional<std::string> Pipeline::stalled(std::chrono::milliseconds limit) const {

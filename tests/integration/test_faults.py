@@ -192,3 +192,96 @@ def test_a_read_only_share_keeps_the_predictions_and_writes_the_sidecar_later(da
         if daemon.alive():
             daemon.kill()
         _umount(share)
+
+
+def test_a_scan_longer_than_the_watchdog_interval_keeps_the_watchdog_fed(daemon, samples):
+    """The startup scan of 100,000 directories takes seconds, longer than the watchdog interval
+    (WATCHDOG_USEC = 1 s): the daemon is READY and keeps sending WATCHDOG=1 while it runs (scans
+    run off the loop the watchdog judges), files dropped meanwhile get results, and SIGTERM
+    during such a scan does not wait for its end (issue #13)."""
+    import os
+    import re
+    import subprocess
+
+    from datagrams import DatagramListener
+
+    share = daemon.share
+    mounted = os.geteuid() == 0 and subprocess.run(  # tmpfs: quick to fill; else the plain folder
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(share)],
+        capture_output=True).returncode == 0
+    notify = DatagramListener(daemon.dir / "notify.sock", lambda data: dict(
+        line.split("=", 1) for line in data.decode().splitlines() if "=" in line))
+    env = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"}
+    try:
+        for i in range(500):
+            os.mkdir(share / f"d{i:03d}")
+            for j in range(200):
+                os.mkdir(share / f"d{i:03d}" / f"e{j:03d}")
+        daemon.start(env=env)
+        shutil.copyfile(samples[0], share / "during.png")
+        shutil.copyfile(samples[1], share / "d250" / "e100" / "deep.png")
+        done, deadline = None, time.monotonic() + 120
+        while not done and time.monotonic() < deadline:
+            done = re.search(r"full scan \(startup\): \d+ directories watched.*?, (\d+) ms",
+                             daemon.log_text())
+            time.sleep(0.02)
+        scan_end = time.monotonic()  # a little after the scan's end
+        assert done, daemon.log_text()[-3000:]
+        ready = [t for t, f in list(notify.received) if f.get("READY") == "1"][0]
+        assert scan_end - ready > 1.0, (  # longer than the watchdog interval, or size the tree up
+            f"READY {scan_end - ready:.1f} s before the end of the {done.group(1)} ms scan was seen")
+        beats = [ready] + [t for t, f in list(notify.received)
+                           if f.get("WATCHDOG") == "1" and ready < t < scan_end] + [scan_end]
+        gaps = [round(b - a, 2) for a, b in zip(beats, beats[1:])]
+        assert len(beats) >= 4 and max(gaps) < 1.0, f"watchdog gaps during the scan: {gaps}"
+        current = daemon.wait_for_paths(["during.png", "d250/e100/deep.png"])
+        assert all(r["status"] == "ok" for r in current.values())
+        assert daemon.stop() == 0
+
+        daemon.start(env=env)  # and SIGTERM at once, seconds before this scan could end
+        assert daemon.stop() == 0
+        assert "full scan (startup) stopped after" in daemon.log_text()
+    finally:
+        if daemon.alive():
+            daemon.kill()
+        notify.close()
+        if mounted:
+            subprocess.run(["umount", "-l", str(share)], capture_output=True)
+
+
+def test_sigterm_is_bounded_while_a_decode_takes_longer_than_the_drain(tmp_path, samples):
+    """A decode cannot be interrupted (a huge image, a read from a hung network mount): SIGTERM
+    must still end the daemon within batching.drain_timeout_ms plus a small margin, leaving that
+    file queued for the next run."""
+    import struct
+    import zlib
+
+    from daemon import Daemon
+    d = Daemon(tmp_path, extra_config=(
+        "[batching]\ndrain_timeout_ms = 200\n"
+        "[preprocess]\nmax_pixels = 300000000\nmax_decode_bytes = 17179869184\n"))
+    side = 16000  # a 256-megapixel gray PNG: seconds of decoding, 250 KB on disk
+    staged = tmp_path / "huge.png"
+    compressor = zlib.compressobj(1)
+    row = b"\x00" + bytes(side)
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    staged.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                       + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    d.start()
+    try:
+        import os
+        os.rename(staged, d.share / "huge.png")
+        d.wait_for(lambda: d.query("SELECT attempts FROM files WHERE path = 'huge.png'") == [(1,)],
+                   what="the huge file to be in flight")
+        started = time.time()
+        assert d.stop(timeout=30) == 0
+        took = time.time() - started
+        assert took < 0.2 + 0.5 + 1.0, f"SIGTERM took {took:.1f} s"
+        assert "stopping without waiting for 1 decode(s)" in d.log_text()
+        assert d.query("SELECT done FROM files WHERE path = 'huge.png'") == [(0,)]  # still queued
+    finally:
+        if d.alive():
+            d.kill()

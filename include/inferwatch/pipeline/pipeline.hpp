@@ -70,8 +70,10 @@ class Pipeline {
   bool infer_now(std::string bytes, std::function<void(results::Record)> reply);
 
   // Stop taking new work, finish what is in flight (at most `timeout`), commit it, stop threads.
-  // Work not finished stays pending in the database for the next run.
-  void stop(std::chrono::milliseconds timeout);
+  // Work not finished stays pending in the database for the next run. False when a decode or a
+  // model forward was still running shortly after the deadline: it was left running, and the
+  // process must then exit without destroying the pipeline (std::_Exit), so a stop stays bounded.
+  bool stop(std::chrono::milliseconds timeout);
 
   // Process files decoded from now on with `engine` (thread-safe). The previous engine is freed
   // when its last item is done.
