@@ -33,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t k_id_block = 1024;  // result ids reserved per database round trip
 constexpr std::size_t k_candidates_per_round = 4096;
+constexpr std::size_t k_max_candidates = 4 * k_candidates_per_round;  // before scans wait
 // A file whose processing stopped the daemon this many times (a crash, or the out-of-memory
 // killer) gets an error result instead of another try, until it changes.
 constexpr int k_max_attempts = 2;
@@ -128,8 +129,17 @@ class Pipeline::Impl {
   }
 
   void add(std::vector<watch::Candidate> candidates) {
+    const bool from_scan =
+        std::all_of(candidates.begin(), candidates.end(),
+                    [](const watch::Candidate& c) { return c.origin == watch::Origin::scan; });
     {
-      std::lock_guard lock(m_mutex);
+      std::unique_lock lock(m_mutex);
+      // A scan may list millions of files: it waits here until the store thread has taken
+      // what came before, so memory stays bounded. Events come at the pace people save files
+      // (and beyond inotify's own queue they become a scan), so they are never held up.
+      if (from_scan) {
+        m_room.wait(lock, [&] { return m_stopping || m_candidates.size() < k_max_candidates; });
+      }
       m_candidates.insert(m_candidates.end(), std::make_move_iterator(candidates.begin()),
                           std::make_move_iterator(candidates.end()));
     }
@@ -144,6 +154,7 @@ class Pipeline::Impl {
       m_deadline = Clock::now() + timeout;
     }
     m_changed.notify_one();
+    m_room.notify_all();
     if (m_thread.joinable()) m_thread.join();
     // A decode (a huge image, a read from a hung network mount) or a forward cannot be
     // interrupted: wait for them only until shortly after the drain deadline. Their files were
@@ -259,6 +270,7 @@ class Pipeline::Impl {
                           std::make_move_iterator(end));
         m_candidates.erase(m_candidates.begin(), end);
       }
+      m_room.notify_all();
       for (auto& item : m_done) m_waiting.push_back(std::move(item));
       m_done.clear();
       m_busy = true;  // until the counts below are published, idle() must not say yes
@@ -850,6 +862,7 @@ class Pipeline::Impl {
 
   mutable std::mutex m_mutex;  // guards everything below
   std::condition_variable m_changed;
+  std::condition_variable m_room;  // m_candidates has room again, or stopping
   std::vector<watch::Candidate> m_candidates;
   std::vector<ItemPtr> m_done;
   bool m_stopping = false;

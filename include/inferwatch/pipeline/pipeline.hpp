@@ -61,7 +61,9 @@ class Pipeline {
 
   void start();
 
-  // Hand over files to consider (thread-safe; called by the watcher).
+  // Hand over files to consider (thread-safe; called by the watcher). A batch that comes only
+  // from a scan waits while a few rounds' worth of candidates are already queued (backpressure
+  // on the scan, so memory stays bounded); events are always taken at once.
   void add(std::vector<watch::Candidate> candidates);
 
   // Run the model on uploaded image bytes on the interactive lane, ahead of the folder backlog;
