@@ -75,7 +75,7 @@ constexpr auto k_store_backoff_max = std::chrono::milliseconds(5000);
 
 class Pipeline::Impl {
  public:
-  Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Database& db,
+  Impl(const config::Config& config, std::vector<std::filesystem::path> roots, store::Store& db,
        std::shared_ptr<Engine> engine, Listener listener, metrics::Metrics* metrics)
       : m_config(config),
         m_roots(open_roots(roots)),
@@ -828,7 +828,7 @@ class Pipeline::Impl {
   const config::Config& m_config;
   const std::vector<util::RootDir> m_roots;  // every path in the share is opened beneath these
   std::vector<std::string> m_root_names;
-  store::Database& m_db;
+  store::Store& m_db;
   Listener m_listener;
   metrics::Metrics* m_metrics;
 
@@ -886,7 +886,7 @@ std::int64_t in_flight_capacity(std::int64_t max_batch_size) {
 }
 
 Pipeline::Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-                   store::Database& database, std::shared_ptr<Engine> engine, Listener listener,
+                   store::Store& database, std::shared_ptr<Engine> engine, Listener listener,
                    metrics::Metrics* metrics)
     : m_impl(std::make_unique<Impl>(config, std::move(roots), database, std::move(engine),
                                     std::move(listener), metrics)) {}

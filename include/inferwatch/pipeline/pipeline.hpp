@@ -11,15 +11,15 @@
 // Exactly once: the result row and the file's done state commit together; the sidecar is written
 // first, so a crash between the two leaves a sidecar whose id was never committed. The next run
 // computes that file again and replaces the sidecar: a sidecar sits in the share, where anyone
-// could have written it, so nothing in it is trusted (SPEC §4). Ownership: the store thread owns the Database; models are
-// only used on the batcher thread. Hot reload: use_engine() swaps the model for items decoded
-// afterwards; items already decoded finish on the engine they were prepared for.
+// could have written it, so nothing in it is trusted (SPEC §4). Ownership: the store thread owns
+// the Store; models are only used on the batcher thread. Hot reload: use_engine() swaps the model
+// for items decoded afterwards; items already decoded finish on the engine they were prepared for.
 
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/pipeline/engine.hpp>
 #include <inferwatch/results/record.hpp>
-#include <inferwatch/store/database.hpp>
+#include <inferwatch/store/store.hpp>
 #include <inferwatch/watch/candidate.hpp>
 
 #include <chrono>
@@ -55,7 +55,7 @@ class Pipeline {
   // `database` and `metrics` (optional) must outlive the pipeline. Only the settings that cannot
   // change while running are read from `config` (the engine carries the model's own settings).
   Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-           store::Database& database, std::shared_ptr<Engine> engine, Listener listener = {},
+           store::Store& database, std::shared_ptr<Engine> engine, Listener listener = {},
            metrics::Metrics* metrics = nullptr);
   ~Pipeline();
 

@@ -10,6 +10,7 @@
 // Thread-safety: none. One writer thread owns a Database; readers open their own connections.
 
 #include <inferwatch/store/job.hpp>
+#include <inferwatch/store/store.hpp>
 #include <inferwatch/store/stored_result.hpp>
 #include <inferwatch/util/result.hpp>
 
@@ -27,23 +28,7 @@ class Database;
 
 namespace inferwatch::store {
 
-// A file version seen on disk (by an event or a scan).
-struct FileSighting {
-  std::string root;
-  std::string path;  // the raw name, any bytes (the store keeps it exactly)
-  FileVersion version;
-};
-
-// What the store knows of one file.
-struct FileState {
-  std::int64_t file_id = 0;
-  FileVersion version;
-  bool done = false;           // the recorded version has its result
-  std::int64_t result_id = 0;  // current result, 0 if none
-  bool sidecar_missing = false;  // the current result's sidecar is still to be written
-};
-
-class Database {
+class Database final : public Store {
  public:
   // Open or create the database and bring its schema up to date. Error: `database_unusable`.
   static util::Result<std::unique_ptr<Database>> open(const std::filesystem::path& path);
@@ -52,42 +37,43 @@ class Database {
   // Record sightings in one transaction. A new file or a new version becomes pending work (with
   // no attempts counted); a version already pending or done changes nothing. Returns how many
   // became pending.
-  std::size_t record(std::span<const FileSighting> sightings);
+  std::size_t record(std::span<const FileSighting> sightings) override;
 
   // The first `limit` pending jobs, in the order they became pending (a new version of a file
   // goes to the back), each with its raw path and its attempts so far.
-  std::vector<Job> pending(std::size_t limit);
+  std::vector<Job> pending(std::size_t limit) override;
 
   // Number of pending file versions.
-  std::int64_t pending_count();
+  std::int64_t pending_count() override;
 
   // Count one more processing attempt of each file's current version, in one transaction (for
   // the crash-loop guard: call before processing starts, so a crash leaves the count behind).
-  void count_attempts(std::span<const std::int64_t> file_ids);
+  void count_attempts(std::span<const std::int64_t> file_ids) override;
 
   // Reserve `n` consecutive result ids; they are never handed out again, even after a crash
   // (ids are monotonic and never reused, but may have gaps). Returns the first.
-  std::int64_t reserve_ids(std::int64_t n);
+  std::int64_t reserve_ids(std::int64_t n) override;
 
   // Give back the unused tail [next, end) of the latest reservation, at a clean stop, unless
   // another process has reserved since. Ids handed out stay taken, so a restart finds no gap
   // between the highest stored id and its own when every handed-out id was committed.
-  void release_ids(std::int64_t next, std::int64_t end);
+  void release_ids(std::int64_t next, std::int64_t end) override;
 
   // In one transaction: append the results and make each its file's current result (done, its
   // attempts back to 0), unless the file has moved on to a newer version meanwhile (then the
   // result is kept as history only). Stored JSON is made valid UTF-8 if it is not.
-  void commit(std::span<const StoredResult> results);
+  void commit(std::span<const StoredResult> results) override;
 
   // Up to `limit` current results whose sidecar could not be written, oldest first.
-  std::vector<MissingSidecar> missing_sidecars(std::size_t limit);
+  std::vector<MissingSidecar> missing_sidecars(std::size_t limit) override;
 
   // The sidecar of `result_id` is written now: unmark the file (if that is still its current
   // result) and store `json`, the result without its sidecar error.
-  void sidecar_written(std::int64_t file_id, std::int64_t result_id, const std::string& json);
+  void sidecar_written(std::int64_t file_id, std::int64_t result_id,
+                       const std::string& json) override;
 
   // What the store knows of root/path (`path` raw, exact bytes), if anything.
-  std::optional<FileState> file_state(const std::string& root, const std::string& path);
+  std::optional<FileState> file_state(const std::string& root, const std::string& path) override;
 
   // The current result's JSON of root/path, if it has one.
   std::optional<std::string> current_result(const std::string& root, const std::string& path);
@@ -97,14 +83,14 @@ class Database {
 
   // Delete results created before `cutoff` (RFC 3339 UTC, as in created_at), except every
   // file's current result. Returns how many were deleted.
-  std::int64_t delete_results_before(const std::string& cutoff);
+  std::int64_t delete_results_before(const std::string& cutoff) override;
 
   // The highest result id committed so far (0 when none).
   std::int64_t max_result_id();
 
   // Drop a file whose job could not run because the file is gone (unless a newer version of it
   // was recorded meanwhile). A later sighting makes it new work again.
-  void forget(std::int64_t file_id, std::int64_t generation);
+  void forget(std::int64_t file_id, std::int64_t generation) override;
 
   // The schema version this build writes (PRAGMA user_version).
   static constexpr int k_schema_version = 3;
