@@ -232,6 +232,7 @@ enum TiffTag : std::uint32_t {
   image_length = 257,
   bits_per_sample = 258,
   samples_per_pixel = 277,
+  photometric = 262,
   rows_per_strip = 278,
   tile_width = 322,
   tile_length = 323,
@@ -245,6 +246,8 @@ std::string_view tiff_tag_name(std::uint32_t tag) {
       return "ImageLength";
     case bits_per_sample:
       return "BitsPerSample";
+    case photometric:
+      return "PhotometricInterpretation";
     case samples_per_pixel:
       return "SamplesPerPixel";
     case rows_per_strip:
@@ -260,6 +263,7 @@ std::string_view tiff_tag_name(std::uint32_t tag) {
 struct TiffPage {
   std::optional<std::uint32_t> width, height, tile_width, tile_length;
   std::uint32_t samples = 1, bits = 1;
+  std::optional<std::uint32_t> photometric;
   std::uint32_t rows_per_strip = 0xFFFFFFFFu;  // TIFF's default: one strip
 };
 
@@ -337,6 +341,9 @@ class TiffReader {
         case samples_per_pixel:
           page.samples = v;
           break;
+        case photometric:
+          page.photometric = v;
+          break;
         case rows_per_strip:
           page.rows_per_strip = v;
           break;
@@ -366,7 +373,13 @@ class TiffReader {
     ++header.pages;
     header.width = std::max<std::int64_t>(header.width, *page.width);
     header.height = std::max<std::int64_t>(header.height, *page.height);
-    header.channels = std::max<int>(header.channels, static_cast<int>(page.samples));
+    // OpenCV assumes 3 samples for a colour photometric without SamplesPerPixel, and reads 8-bit
+    // colour as RGBA (found by fuzz_decode: an RGB TIFF without SamplesPerPixel decoded to 3
+    // channels where the header said 1). A gray or missing photometric is taken at its word only
+    // for gray (0 or 1).
+    const bool gray = page.photometric && *page.photometric <= 1;
+    header.channels =
+        std::max<int>({header.channels, static_cast<int>(page.samples), gray ? 1 : 4});
     const int bytes = page.bits <= 8 ? 1 : page.bits <= 16 ? 2 : page.bits <= 32 ? 4 : 8;
     header.bytes_per_sample = std::max(header.bytes_per_sample, bytes);
     // OpenCV reads one strip or tile at a time into a buffer of that size, 8-bit images as RGBA

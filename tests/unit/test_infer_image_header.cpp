@@ -319,19 +319,25 @@ TEST_CASE("infer::read_image_header sample layout") {
     check_layout(encode(rgba, ".bmp"), 4, 1);
   }
   SUBCASE("TIFF: SamplesPerPixel and BitsPerSample; the strip buffer as RGBA, twice") {
-    const std::string bytes =
-        tiff_ifd_only(true, {{256, 3, 100}, {257, 3, 50}, {258, 3, 16}, {277, 3, 3}, {278, 3, 10}});
-    check_layout(bytes, 3, 2, 100 * 10 * 4 * 2 * 2);
+    const std::string gray = tiff_ifd_only(
+        true, {{256, 3, 100}, {257, 3, 50}, {258, 3, 16}, {262, 3, 1}, {277, 3, 2}, {278, 3, 10}});
+    check_layout(gray, 2, 2, 100 * 10 * 4 * 2 * 2);
+  }
+  SUBCASE("TIFF colour, or without a photometric: at least 4 channels (OpenCV reads RGBA)") {
+    check_layout(tiff_ifd_only(true, {{256, 3, 9}, {257, 3, 11}, {258, 3, 16}, {262, 3, 2}}), 4, 2,
+                 9 * 11 * 4 * 2 * 2);
+    check_layout(tiff_ifd_only(true, {{256, 3, 9}, {257, 3, 11}}), 4, 1, 9 * 11 * 4 * 2);
   }
   SUBCASE("TIFF RowsPerStrip past the image's height: OpenCV sizes its strip buffer from it") {
-    check_layout(tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {278, 4, 14155776}}), 1, 1,
-                 8LL * 14155776 * 4 * 2);
-    check_layout(tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {278, 4, 0xFFFFFFFFu}}), 1, 1,
-                 8 * 8 * 4 * 2);
+    check_layout(tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {262, 3, 1}, {278, 4, 14155776}}),
+                 1, 1, 8LL * 14155776 * 4 * 2);
+    check_layout(
+        tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {262, 3, 1}, {278, 4, 0xFFFFFFFFu}}), 1, 1,
+        8 * 8 * 4 * 2);
   }
   SUBCASE("TIFF tiles: the tile buffer, even when a tile is larger than the image") {
-    const std::string bytes =
-        tiff_ifd_only(true, {{256, 3, 10}, {257, 3, 10}, {322, 3, 256}, {323, 3, 512}});
+    const std::string bytes = tiff_ifd_only(
+        true, {{256, 3, 10}, {257, 3, 10}, {262, 3, 1}, {322, 3, 256}, {323, 3, 512}});
     check_layout(bytes, 1, 1, 256 * 512 * 4 * 2);
   }
   SUBCASE("TIFF of several pages: the box every page fits in, the deepest samples") {
