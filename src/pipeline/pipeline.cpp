@@ -2,8 +2,10 @@
 #include <inferwatch/util/thread_name.hpp>
 
 #include <inferwatch/infer/prepared_input.hpp>
+#include <inferwatch/pipeline/backoff.hpp>
 #include <inferwatch/pipeline/batcher.hpp>
 #include <inferwatch/pipeline/core_budget.hpp>
+#include <inferwatch/pipeline/crash_guard.hpp>
 #include <inferwatch/pipeline/decode_arena.hpp>
 #include <inferwatch/pipeline/settler.hpp>
 #include <inferwatch/results/record_builder.hpp>
@@ -244,18 +246,18 @@ class Pipeline::Impl {
     for (;;) {
       m_store_turn = Clock::now().time_since_epoch().count();
       const auto now = Clock::now();
-      const bool backing_off = now < m_retry_at;
+      const bool backing_off = m_store_backoff.waiting(now);
       auto wake = std::min(now + std::chrono::milliseconds(200), m_sidecar_retry_at);
       if (const auto due = m_settler.next_due()) wake = std::min(wake, *due);
       if (backing_off) {
         // The store failed: wait out the backoff (new work waits in memory meanwhile).
-        m_changed.wait_until(lock, m_retry_at);
+        m_changed.wait_until(lock, m_store_backoff.retry_at());
       } else {
         m_changed.wait_until(
             lock, wake, [&] { return m_stopping || !m_candidates.empty() || !m_done.empty(); });
       }
       const bool stopping = m_stopping;
-      if (Clock::now() < m_retry_at) {
+      if (m_store_backoff.waiting(Clock::now())) {
         if (stopping && Clock::now() >= m_deadline) return stop_now();
         continue;
       }
@@ -307,33 +309,25 @@ class Pipeline::Impl {
   void stop_now() {
     if (m_in_flight > 0)
       spdlog::warn("stopping with {} file(s) unfinished; they stay queued", m_in_flight);
-    if (!m_store_failing_since) release_unused_ids();
+    if (!m_store_backoff.failing()) release_unused_ids();
   }
 
   // The database refused a round (busy past its timeout, full, I/O error). Nothing is lost:
   // candidates, sightings and finished results wait in memory and are retried with backoff.
   // One error line per episode, not one per round.
   void store_failed(const std::string& what) {
-    const auto now = Clock::now();
     if (m_metrics) m_metrics->store_failure();
-    if (!m_store_failing_since) {
-      m_store_failing_since = now;
-      m_backoff = k_store_backoff_min;
-      spdlog::error("store: {}; retrying with backoff, files wait until it works again", what);
-      std::lock_guard lock(m_problem_mutex);
-      m_store_problem = fmt::format("the database is failing: {}", what);
-    } else {
-      m_backoff = std::min(m_backoff * 2, k_store_backoff_max);
-    }
-    m_retry_at = now + m_backoff;
+    if (!m_store_backoff.failed(Clock::now())) return;
+    spdlog::error("store: {}; retrying with backoff, files wait until it works again", what);
+    std::lock_guard lock(m_problem_mutex);
+    m_store_problem = fmt::format("the database is failing: {}", what);
   }
 
   void store_recovered() {
-    if (!m_store_failing_since) return;
+    const auto lasted = m_store_backoff.succeeded(Clock::now());
+    if (!lasted) return;
     spdlog::info("store: working again after {:.1f} s",
-                 std::chrono::duration<double>(Clock::now() - *m_store_failing_since).count());
-    m_store_failing_since.reset();
-    m_retry_at = {};
+                 std::chrono::duration<double>(*lasted).count());
     std::lock_guard lock(m_problem_mutex);
     m_store_problem.reset();
   }
@@ -395,27 +389,26 @@ class Pipeline::Impl {
   // file did it, and the next start gives it an error result instead of a third try. Files that
   // were merely in flight beside the culprit pass their solo run and go back to normal.
   void feed() {
-    if (m_in_flight >= m_capacity || m_suspect != 0) return;
+    if (m_in_flight >= m_capacity || m_crash_guard.alone()) return;
     auto jobs = m_db.pending(static_cast<std::size_t>(m_capacity + m_in_flight));
     std::vector<ItemPtr> items;
     std::vector<std::int64_t> counted;
     for (auto& job : jobs) {
-      if (m_in_flight + static_cast<std::int64_t>(items.size()) >= m_capacity) break;
+      const auto busy = m_in_flight + static_cast<std::int64_t>(items.size());
+      if (busy >= m_capacity) break;
       if (m_in_flight_files.contains(job.file_id)) continue;
-      const bool suspect = job.attempts > 0 && job.attempts < k_max_attempts;
-      if (suspect && (m_in_flight > 0 || !items.empty())) break;  // wait until it can run alone
+      const auto verdict = m_crash_guard.judge(job, busy);
+      if (verdict == CrashGuard::Verdict::wait) break;  // keeps backlog order
       auto item = std::make_unique<WorkItem>();
       item->root = root_named(job.root);
       item->job = std::move(job);
       item->fed = Clock::now();
-      if (item->job.attempts < k_max_attempts) counted.push_back(item->job.file_id);
+      if (verdict != CrashGuard::Verdict::give_up) counted.push_back(item->job.file_id);
       items.push_back(std::move(item));
-      if (suspect) {
-        m_suspect = items.back()->job.file_id;
-        spdlog::warn(
-            "{}: the daemon stopped while this file was being processed; trying it "
-            "alone",
-            quoted(*items.back()));
+      if (verdict == CrashGuard::Verdict::start_alone) {
+        m_crash_guard.running_alone(items.back()->job.file_id);
+        spdlog::warn("{}: the daemon stopped while this file was being processed; trying it alone",
+                     quoted(*items.back()));
         break;
       }
     }
@@ -426,7 +419,7 @@ class Pipeline::Impl {
     }
     for (auto& item : items) {
       m_in_flight_files.insert(item->job.file_id);
-      if (item->job.attempts >= k_max_attempts) {
+      if (item->job.attempts >= m_crash_guard.max_attempts()) {
         const int attempts = item->job.attempts;
         fail(item, util::Error{"decode_crashed",
                                fmt::format("processing this file stopped the daemon {} times (a "
@@ -577,7 +570,7 @@ class Pipeline::Impl {
     const auto committed = Clock::now();
     for (const auto& item : out.items) {
       m_in_flight_files.erase(item->job.file_id);
-      if (item->job.file_id == m_suspect) m_suspect = 0;  // its solo run is over
+      m_crash_guard.finished(item->job.file_id);  // a suspect's solo run is over
     }
     if (m_metrics && !out.rows.empty()) {
       m_metrics->stage(metrics::Stage::write,
@@ -846,13 +839,11 @@ class Pipeline::Impl {
   Settler m_settler;
   const std::int64_t m_capacity;
   std::unordered_set<std::int64_t> m_in_flight_files;  // file ids being processed
-  std::int64_t m_suspect = 0;         // file id of a suspect running alone (see feed()), else 0
-  std::vector<ItemPtr> m_waiting;     // finished, not yet prepared for the store
-  std::optional<Outcomes> m_unsaved;  // prepared, not yet committed
+  CrashGuard m_crash_guard{k_max_attempts};
+  std::vector<ItemPtr> m_waiting;                 // finished, not yet prepared for the store
+  std::optional<Outcomes> m_unsaved;              // prepared, not yet committed
   std::vector<store::FileSighting> m_unrecorded;  // settled, not yet recorded
-  std::optional<Clock::time_point> m_store_failing_since;
-  Clock::time_point m_retry_at{};
-  std::chrono::milliseconds m_backoff = k_store_backoff_min;
+  Backoff m_store_backoff{k_store_backoff_min, k_store_backoff_max};
   Clock::time_point m_sidecar_retry_at{};  // min: look at start; max: nothing to retry
   std::chrono::milliseconds m_sidecar_backoff = k_sidecar_retry_min;
   std::int64_t m_next_id = 0;
