@@ -92,6 +92,11 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
         std::vector<std::string> reasons;
         if (!watching) reasons.emplace_back("watcher is not running");
         if (auto stall = loop.stalled(); stall && watching) reasons.push_back(*stall);
+        // A hung listing (e.g. a dead NFS server) is reported here, not to the watchdog: the
+        // watcher loop still delivers events, and a restart would hang in the same scan.
+        if (auto stuck = watcher.scan_stalled(std::chrono::seconds(60)); stuck && watching) {
+          reasons.push_back(*stuck);
+        }
         if (auto problem = pipeline.store_problem()) reasons.push_back(*problem);
         return reasons;
       },
