@@ -175,7 +175,9 @@ class Watcher::Impl {
   }
 
   std::optional<std::string> scan_stalled(Clock::duration limit) const {
-    if (!m_busy) return std::nullopt;
+    // Waiting for the sink (the pipeline holds a scan back while its queue is full) is not the
+    // scan's own trouble: the pipeline reports what holds it.
+    if (!m_busy || m_in_sink) return std::nullopt;
     const auto idle = Clock::now().time_since_epoch() - Clock::duration(m_progress.load());
     if (idle <= limit) return std::nullopt;
     return fmt::format(
@@ -556,7 +558,7 @@ class Watcher::Impl {
       list(next, stack, out, r);
       // Handed on after each directory: the next listing may hang (a network mount), and
       // what was found so far must not wait for it.
-      flush(out);
+      hand_on(out);
     }
     if (m_stop_flag && r.reason) {
       spdlog::info("full scan ({}) stopped after {} directories: the watcher is stopping",
@@ -610,7 +612,7 @@ class Watcher::Impl {
         // Symlinks, FIFOs and sockets too: each gets its error result once.
         out.push_back(Candidate{d.root, std::move(child), Origin::scan});
         ++r.found;
-        if (out.size() >= k_sink_chunk) flush(out);
+        if (out.size() >= k_sink_chunk) hand_on(out);
       }
     }
     ::closedir(listing);
@@ -635,6 +637,7 @@ class Watcher::Impl {
       wd = ::inotify_add_watch(m_fd, proc.c_str(), k_dir_mask & ~IN_DONT_FOLLOW);
       error = errno;
     }
+    if (wd >= 0 && m_options.test_hooks.on_watch_armed) m_options.test_hooks.on_watch_armed(d.path);
     {
       std::lock_guard lock(m_mutex);
       --m_arming;
@@ -656,6 +659,15 @@ class Watcher::Impl {
     if (out.empty()) return;
     m_sink(std::move(out));
     out.clear();
+  }
+
+  // flush() from the scan thread, which the sink may hold back for a while.
+  void hand_on(std::vector<Candidate>& out) {
+    if (out.empty()) return;
+    m_in_sink = true;
+    flush(out);
+    progress();
+    m_in_sink = false;
   }
 
   WatcherOptions m_options;
@@ -691,7 +703,7 @@ class Watcher::Impl {
   std::vector<ScanReport> m_reports;         // finished runs, for the loop
 
   std::atomic<bool> m_stop_flag{false};  // read by the scan thread between directories
-  std::atomic<bool> m_busy{false}, m_scanning{false};
+  std::atomic<bool> m_busy{false}, m_scanning{false}, m_in_sink{false};
   std::atomic<Clock::rep> m_last_turn{0}, m_progress{0};
   std::atomic<std::uint64_t> m_watches{0}, m_overflows{0}, m_rescans{0}, m_scans_done{0},
       m_failed_watches{0}, m_unwatched{0}, m_unknown_watches{0};

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -46,6 +47,14 @@ class Collector {
   bool seen(const std::string& path) {
     std::lock_guard lock(m_mutex);
     return m_seen.count(path) > 0;
+  }
+  // True once `path` was handed on with `origin` (at any sighting), waiting up to 5 s.
+  bool wait_for(const std::string& path, Origin origin) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, std::chrono::seconds(5), [&] {
+      const auto [from, to] = m_seen.equal_range(path);
+      return std::any_of(from, to, [&](const auto& seen) { return seen.second == origin; });
+    });
   }
 
  private:
@@ -331,6 +340,29 @@ TEST_CASE("watch::Watcher::stop") {
     CHECK(watcher.stats().scans_done == 0);
   }
   gate.release();
+  watcher.stop();
+}
+
+TEST_CASE("watch::Watcher events for a watch the loop does not know yet") {
+  TempDir dir;
+  dir.write("share/a/old.png", "x");
+  Collector got;
+  auto options = options_for(dir);
+  options.test_hooks.on_watch_armed = [&](std::string_view d) {
+    if (d != "a") return;
+    dir.write("share/a/early.png", "x");  // an event for the watch just armed
+    dir.write("share/marker.png", "x");   // then one on the root, which the loop knows
+    got.wait_for("marker.png");           // inotify keeps order: early.png's came first
+  };
+  Watcher watcher(options, [&](std::vector<Candidate> c) { got.add(std::move(c)); });
+  REQUIRE(watcher.start().ok());
+  wait_for_startup_scan(watcher);
+
+  SUBCASE("are held until the watch is known, not taken for an unknown watch") {
+    CHECK(got.wait_for("a/early.png", Origin::closed_after_write));
+    CHECK(watcher.stats().unknown_watches == 0);
+    CHECK(watcher.stats().rescans == 1);
+  }
   watcher.stop();
 }
 

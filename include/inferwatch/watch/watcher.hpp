@@ -45,6 +45,9 @@ namespace inferwatch::watch {
 struct WatcherTestHooks {
   // Called on the scan thread before each directory is opened: lets a test hold a scan still.
   std::function<void(std::string_view dir)> on_scan_dir;
+  // Called on the scan thread after a directory's watch is armed and before the loop knows it:
+  // lets a test make an event arrive for a watch descriptor the loop has not been told about.
+  std::function<void(std::string_view dir)> on_watch_armed;
   // Non-zero: inotify_add_watch is not called for `dir` and fails with this errno (e.g. ENOSPC,
   // which a test cannot cause without changing a global sysctl).
   std::function<int(std::string_view dir)> watch_error;
