@@ -233,6 +233,7 @@ enum TiffTag : std::uint32_t {
   bits_per_sample = 258,
   samples_per_pixel = 277,
   photometric = 262,
+  orientation = 274,
   rows_per_strip = 278,
   tile_width = 322,
   tile_length = 323,
@@ -248,6 +249,8 @@ std::string_view tiff_tag_name(std::uint32_t tag) {
       return "BitsPerSample";
     case photometric:
       return "PhotometricInterpretation";
+    case orientation:
+      return "Orientation";
     case samples_per_pixel:
       return "SamplesPerPixel";
     case rows_per_strip:
@@ -264,6 +267,7 @@ struct TiffPage {
   std::optional<std::uint32_t> width, height, tile_width, tile_length;
   std::uint32_t samples = 1, bits = 1;
   std::optional<std::uint32_t> photometric;
+  std::uint32_t orientation = 1;
   std::uint32_t rows_per_strip = 0xFFFFFFFFu;  // TIFF's default: one strip
 };
 
@@ -344,6 +348,9 @@ class TiffReader {
         case photometric:
           page.photometric = v;
           break;
+        case orientation:
+          page.orientation = v;
+          break;
         case rows_per_strip:
           page.rows_per_strip = v;
           break;
@@ -371,8 +378,11 @@ class TiffReader {
   // Fold one page into the worst case over all pages.
   static void add(ImageHeader& header, const TiffPage& page) {
     ++header.pages;
-    header.width = std::max<std::int64_t>(header.width, *page.width);
-    header.height = std::max<std::int64_t>(header.height, *page.height);
+    // Orientations 5 to 8 are turned a quarter: OpenCV hands back the image transposed (found by
+    // fuzz_decode: an 8×21 TIFF of orientation 8 decoded as 21×8), through one more copy.
+    const bool transposed = page.orientation >= 5 && page.orientation <= 8;
+    header.width = std::max<std::int64_t>(header.width, transposed ? *page.height : *page.width);
+    header.height = std::max<std::int64_t>(header.height, transposed ? *page.width : *page.height);
     // OpenCV assumes 3 samples for a colour photometric without SamplesPerPixel, and reads 8-bit
     // colour as RGBA (found by fuzz_decode: an RGB TIFF without SamplesPerPixel decoded to 3
     // channels where the header said 1). A gray or missing photometric is taken at its word only
@@ -393,8 +403,13 @@ class TiffReader {
                            : one_strip ? *page.height
                                        : page.rows_per_strip;
     const std::int64_t sample_bytes = std::max<std::int64_t>(page.samples, 4) * bytes;
-    header.codec_bytes =
-        std::max(header.codec_bytes, saturating_mul(saturating_mul(w, h, sample_bytes), 2));
+    std::int64_t codec = saturating_mul(saturating_mul(w, h, sample_bytes), 2);
+    if (transposed) {
+      const std::int64_t copy = saturating_mul(saturating_mul(*page.width, *page.height),
+                                               std::max<std::int64_t>(page.samples, 4) * bytes);
+      codec = codec > k_int64_max - copy ? k_int64_max : codec + copy;
+    }
+    header.codec_bytes = std::max(header.codec_bytes, codec);
   }
 
   static Error bad_entry(std::uint32_t tag, std::uint32_t type, std::uint32_t count,

@@ -335,6 +335,12 @@ TEST_CASE("infer::read_image_header sample layout") {
         tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 8}, {262, 3, 1}, {278, 4, 0xFFFFFFFFu}}), 1, 1,
         8 * 8 * 4 * 2);
   }
+  SUBCASE("TIFF turned a quarter (orientation 5-8): sizes swapped, one more copy") {
+    const std::string bytes =
+        tiff_ifd_only(true, {{256, 3, 8}, {257, 3, 21}, {262, 3, 1}, {274, 3, 8}});
+    check_header(bytes, ImageFormat::tiff, 21, 8);
+    check_layout(bytes, 1, 1, 8 * 21 * 4 * 2 + 8 * 21 * 4);
+  }
   SUBCASE("TIFF tiles: the tile buffer, even when a tile is larger than the image") {
     const std::string bytes = tiff_ifd_only(
         true, {{256, 3, 10}, {257, 3, 10}, {262, 3, 1}, {322, 3, 256}, {323, 3, 512}});
