@@ -36,7 +36,7 @@ class Daemon:
         read = ready_line or (lambda: self.log_path.read_text()[seen:])
         deadline = time.time() + timeout
         while time.time() < deadline:
-            ready = re.search(r"ready: .* listening on ([^ ]+):(\d+)", read())
+            ready = re.search(r"ready: .* listening on ([^\s\"]+):(\d+)", read())
             if ready:
                 self.url = f"http://127.0.0.1:{ready.group(2)}"
                 self.port = int(ready.group(2))
