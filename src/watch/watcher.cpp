@@ -265,7 +265,8 @@ class Watcher::Impl {
   // progress, else their descriptor is unknown after all.
   void replay_parked(std::vector<Candidate>& out) {
     const bool arming = take_armed();
-    if (m_parked.empty()) return;
+    if (m_parked.empty() || m_replaying) return;
+    m_replaying = true;
     std::vector<Parked> parked;
     parked.swap(m_parked);
     for (const auto& p : parked) {
@@ -277,6 +278,7 @@ class Watcher::Impl {
         unknown_watch();
       }
     }
+    m_replaying = false;
   }
 
   void unknown_watch() {
@@ -312,6 +314,7 @@ class Watcher::Impl {
       m_rescan_reason = "overflow";
       return;
     }
+    if (!m_parked.empty()) replay_parked(out);  // events held back go first, in their order
     auto it = m_dirs.find(wd);
     if (it == m_dirs.end()) {
       const bool arming = take_armed();
@@ -686,6 +689,7 @@ class Watcher::Impl {
   // Loop thread only.
   std::unordered_map<int, Dir> m_dirs;
   std::vector<Parked> m_parked;
+  bool m_replaying = false;     // replay_parked() is running
   std::string m_rescan_reason;  // non-empty: a rescan is needed
   std::chrono::milliseconds m_backoff = k_backoff_min;
   Clock::time_point m_last_rescan{};
