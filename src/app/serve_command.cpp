@@ -151,6 +151,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
                config.batching.drain_timeout_ms);
   notifier.stopping();
   reloader.shutdown();  // a reload's reply may still go to an HTTP client and to systemd
+  pipeline.close_intake();  // a scan waiting for room must not hold up the watcher's stop
   watcher.stop();
   watching = false;
   const bool clean = pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));

@@ -121,9 +121,9 @@ class Pipeline::Impl {
     return nullptr;
   }
 
+  // Touches no database: ids are reserved with the first results, so a store that is busy or
+  // failing at startup delays results instead of failing the start.
   void start() {
-    m_next_id = m_db.reserve_ids(k_id_block);
-    m_id_end = m_next_id + k_id_block;
     m_thread = std::thread([this] {
       util::name_this_thread("iw-store");
       store_loop();
@@ -140,8 +140,11 @@ class Pipeline::Impl {
       // what came before, so memory stays bounded. Events come at the pace people save files
       // (and beyond inotify's own queue they become a scan), so they are never held up.
       if (from_scan) {
-        m_room.wait(lock, [&] { return m_stopping || m_candidates.size() < k_max_candidates; });
+        m_room.wait(lock, [&] {
+          return m_stopping || m_intake_closed || m_candidates.size() < k_max_candidates;
+        });
       }
+      if (m_intake_closed) return;  // shutting down: the next start's scan finds them
       m_candidates.insert(m_candidates.end(), std::make_move_iterator(candidates.begin()),
                           std::make_move_iterator(candidates.end()));
     }
@@ -220,6 +223,14 @@ class Pipeline::Impl {
       m_batcher.submit(std::move(owned), Lane::interactive);
     });
     return true;
+  }
+
+  void close_intake() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_intake_closed = true;
+    }
+    m_room.notify_all();
   }
 
   std::optional<std::string> store_problem() const {
@@ -467,6 +478,7 @@ class Pipeline::Impl {
   // After a clean stop the next run starts right above the highest committed id: ids stay dense
   // across clean restarts (a crash leaves the rest of its block unused: ids are never reused).
   void release_unused_ids() {
+    if (m_next_id == m_id_end) return;  // nothing reserved, or all of it used
     try {
       m_db.release_ids(m_next_id, m_id_end);
     } catch (const std::exception& e) {
@@ -857,8 +869,9 @@ class Pipeline::Impl {
   std::vector<watch::Candidate> m_candidates;
   std::vector<ItemPtr> m_done;
   bool m_stopping = false;
-  bool m_busy = false;       // the store thread is between taking work and publishing counts
-  bool m_abandoned = false;  // stop() left a decode or forward running
+  bool m_busy = false;           // the store thread is between taking work and publishing counts
+  bool m_abandoned = false;      // stop() left a decode or forward running
+  bool m_intake_closed = false;  // close_intake(): add() takes nothing more
   Clock::time_point m_deadline{};
   std::int64_t m_in_flight = 0;
   std::int64_t m_pending = 0;
@@ -894,6 +907,7 @@ std::optional<std::string> Pipeline::stalled(std::chrono::milliseconds limit) co
   return m_impl->stalled(limit);
 }
 std::optional<std::string> Pipeline::store_problem() const { return m_impl->store_problem(); }
+void Pipeline::close_intake() { m_impl->close_intake(); }
 bool Pipeline::idle() const { return m_impl->idle(); }
 PipelineStats Pipeline::stats() const { return m_impl->stats(); }
 

@@ -288,3 +288,31 @@ def test_sigterm_is_bounded_while_a_decode_takes_longer_than_the_drain(tmp_path,
     finally:
         if d.alive():
             d.kill()
+
+
+def test_sigterm_is_bounded_while_a_locked_store_holds_up_a_big_scan(daemon, samples):
+    """The store is locked by another process from before the start, and the startup scan finds
+    more files than the pipeline keeps in memory, so the scan waits for room: the daemon must
+    still start (ids are reserved only with the first results) and stop within its drain time."""
+    daemon.start()
+    assert daemon.stop() == 0  # the database exists, in WAL mode
+    png = samples[0].read_bytes()
+    for d in range(25):
+        sub = daemon.share / f"d{d:02d}"
+        sub.mkdir()
+        for i in range(800):  # 20,000 files: more than the 16,384 candidates kept in memory
+            (sub / f"f{i:03d}.png").write_bytes(png)
+    locker = sqlite3.connect(daemon.db_path, isolation_level=None, timeout=30)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        daemon.start()
+        daemon.wait_for(lambda: daemon.http("GET", "/readyz")[0] == 503, timeout=60,
+                        what="the failing store to show on /readyz")
+        started = time.time()
+        assert daemon.stop(timeout=30) == 0
+        took = time.time() - started
+        assert took < 10 + 0.5 + 5, f"SIGTERM took {took:.1f} s"  # drain 10 s + margins
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert daemon.query("SELECT COUNT(*) FROM results") == [(0,)]

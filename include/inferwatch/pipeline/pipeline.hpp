@@ -86,6 +86,10 @@ class Pipeline {
   // than `limit`), or nothing. For the systemd watchdog. Thread-safe.
   std::optional<std::string> stalled(std::chrono::milliseconds limit) const;
 
+  // Take no more candidates, and let a scan waiting in add() go (shutdown: call before stopping
+  // the watcher, so a scan held up by a slow or failing store cannot hold up the stop).
+  void close_intake();
+
   // Why the store cannot take results right now (busy past its timeout, full, failing), or
   // nothing. Work waits in memory and is retried with backoff meanwhile. Thread-safe.
   std::optional<std::string> store_problem() const;
