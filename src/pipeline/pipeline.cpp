@@ -614,7 +614,11 @@ class Pipeline::Impl {
   // left to its new version's result.
   void retry_sidecars() {
     const auto now = Clock::now();
-    if (now < m_sidecar_retry_at || !m_config.results.sidecar) return;
+    if (!m_config.results.sidecar) {
+      m_sidecar_retry_at = Clock::time_point::max();  // none are written: nothing to retry
+      return;
+    }
+    if (now < m_sidecar_retry_at) return;
     const auto missing = m_db.missing_sidecars(k_sidecar_retries_per_round);
     std::size_t written = 0, skipped = 0;
     for (const auto& m : missing) {

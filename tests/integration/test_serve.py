@@ -189,3 +189,26 @@ def test_restart_recomputes_a_file_whose_commit_was_lost(daemon, samples):
     assert again["sha256"] == last["sha256"]
     assert daemon.query("SELECT COUNT(*) FROM results") == [(3,)]
     assert sidecar(daemon.share, last["path"]) == again
+
+
+def test_without_sidecars_results_go_to_the_database_and_the_daemon_idles(tmp_path, samples):
+    """results.sidecar = false: nothing is written beside the images, and an idle daemon sleeps
+    (no thread polls in a loop: each waits for work or its next due time)."""
+    from daemon import Daemon
+    d = Daemon(tmp_path, extra_config="[results]\nsidecar = false\n")
+    d.start()
+    try:
+        shutil.copyfile(samples[0], d.share / "a.png")
+        assert d.wait_for_paths(["a.png"])["a.png"]["status"] == "ok"
+        assert not (d.share / "a.png.result.json").exists()
+
+        def cpu_seconds():
+            fields = open(f"/proc/{d.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        before = cpu_seconds()
+        time.sleep(3)
+        assert cpu_seconds() - before < 1.0, "the idle daemon keeps a core busy"
+        assert d.stop() == 0
+    finally:
+        if d.alive():
+            d.kill()
