@@ -1,26 +1,48 @@
 #include <inferwatch/watch/tree_walk.hpp>
 
+#include <inferwatch/util/root_dir.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <deque>
+
 namespace inferwatch::watch {
 
 std::vector<Candidate> list_tree(const std::filesystem::path& root, std::size_t root_index,
                                  bool recursive, const NameFilter& filter) {
   std::vector<Candidate> out;
-  std::error_code ec;
-  std::filesystem::recursive_directory_iterator it(
-      root, std::filesystem::directory_options::skip_permission_denied, ec);
-  for (const std::filesystem::recursive_directory_iterator end; !ec && it != end;
-       it.increment(ec)) {
-    std::error_code type_ec;
-    const auto status = it->symlink_status(type_ec);
-    if (type_ec) continue;
-    if (std::filesystem::is_directory(status)) {
-      if (!recursive) it.disable_recursion_pending();
+  auto tree = util::RootDir::open(root);
+  if (!tree) return out;
+  // Each directory is opened beneath the root with no symlink on the way and listed through that
+  // descriptor, so a directory swapped for a symlink mid-walk is skipped, never followed.
+  std::deque<std::string> dirs{""};
+  while (!dirs.empty()) {
+    const std::string dir = std::move(dirs.front());
+    dirs.pop_front();
+    auto fd = tree->open_dir(dir);
+    if (!fd) continue;  // gone, unreadable, or no longer a plain directory
+    const int own = ::dup(fd->get());
+    DIR* listing = own >= 0 ? ::fdopendir(own) : nullptr;
+    if (!listing) {
+      if (own >= 0) ::close(own);
       continue;
     }
-    // Symlinks, FIFOs and sockets are candidates too: the pipeline opens every path beneath the
-    // root without following anything and gives such entries their error result once.
-    const std::string relative = it->path().lexically_relative(root).generic_string();
-    if (filter.accepts(relative)) out.push_back(Candidate{root_index, relative, Origin::scan});
+    while (const dirent* e = ::readdir(listing)) {
+      const std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st {};
+      if (::fstatat(fd->get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const std::string relative = dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+      if (S_ISDIR(st.st_mode)) {
+        if (recursive) dirs.push_back(relative);
+      } else if (filter.accepts(relative)) {
+        // Symlinks, FIFOs and sockets too: the pipeline gives each its error result once.
+        out.push_back(Candidate{root_index, relative, Origin::scan});
+      }
+    }
+    ::closedir(listing);
   }
   return out;
 }
