@@ -247,3 +247,26 @@ def test_a_database_inside_the_watched_tree_is_refused(inferwatch, tmp_path):
     assert run.code != 0
     assert "lies inside the watched tree" in run.stderr + run.stdout
     assert not (share / "sub" / "iw.db").exists()
+
+
+def test_scan_reads_nothing_outside_the_tree_and_blocks_on_nothing(inferwatch, samples, tmp_path):
+    """`inferwatch scan DIR` on a share with a symlink to a file outside, a symlinked directory
+    and a FIFO: each special entry gets its error result, nothing outside is read or written."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copyfile(samples[0], outside / "secret.png")
+    shutil.copyfile(samples[1], tree / "fine.png")
+    os.symlink(outside / "secret.png", tree / "leak.png")
+    os.symlink(outside, tree / "linked")
+    os.mkfifo(tree / "fifo.png")
+    cfg = tmp_path / "scan.toml"
+    cfg.write_text(f'[database]\npath = "{tmp_path}/scan.db"\n[watch]\nsettle_ms = 0\n')
+    run = inferwatch("scan", "-c", cfg, tree, timeout=60)
+    assert run.code == 1, run.stderr  # some files got error results
+    assert "3 image(s), 3 processed (1 ok, 2 error)" in run.stderr
+    assert sidecar(tree, "fine.png")["status"] == "ok"
+    for name in ("leak.png", "fifo.png"):
+        assert sidecar(tree, name)["error"]["code"] == "not_regular_file"
+    assert sorted(os.listdir(outside)) == ["secret.png"]
