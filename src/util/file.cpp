@@ -58,21 +58,26 @@ Result<std::string> read_file(const std::filesystem::path& path, std::int64_t ma
                                                path.string(), st.st_size, max_bytes)};
   }
 
+  return read_to_end(fd, st.st_size, max_bytes, path.string());
+}
+
+Result<std::string> read_to_end(int fd, std::int64_t size, std::int64_t max_bytes,
+                                std::string_view name) {
   std::string data;
-  data.resize(static_cast<std::size_t>(st.st_size));
+  data.resize(static_cast<std::size_t>(size));
   std::size_t done = 0;
   for (;;) {
-    if (done == data.size()) data.resize(data.size() + 64 * 1024);  // file grew or st_size was 0
+    if (done == data.size()) data.resize(data.size() + 64 * 1024);  // file grew or size was 0
     const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_error(path, errno, "read");
+      return errno_error(std::string(name), errno, "read");
     }
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
     if (static_cast<std::int64_t>(done) > max_bytes) {
       return Error{"file_too_large",
-                   fmt::format("{} grew past the limit of {} bytes", path.string(), max_bytes)};
+                   fmt::format("{} grew past the limit of {} bytes", name, max_bytes)};
     }
   }
   data.resize(done);

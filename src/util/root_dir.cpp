@@ -222,25 +222,7 @@ Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_by
                                                relative, opened.st_size, max_bytes)};
   }
 
-  std::string data;
-  data.resize(static_cast<std::size_t>(opened.st_size));
-  std::size_t done = 0;
-  for (;;) {
-    if (done == data.size()) data.resize(data.size() + 64 * 1024);  // grew, or st_size was 0
-    const ssize_t n = ::read(file.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error(relative, errno, "read");
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-    if (static_cast<std::int64_t>(done) > max_bytes) {
-      return Error{"file_too_large",
-                   fmt::format("{} grew past the limit of {} bytes", relative, max_bytes)};
-    }
-  }
-  data.resize(done);
-  return data;
+  return read_to_end(file.get(), opened.st_size, max_bytes, relative);
 }
 
 Result<UniqueFd> RootDir::open_dir(std::string_view relative) const {

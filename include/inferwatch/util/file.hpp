@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace inferwatch::util {
 
@@ -25,6 +26,11 @@ struct FileStat {
 // given, it receives the file's identity and version as of the open.
 Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes = INT64_MAX,
                               FileStat* stat = nullptr);
+
+// Read the open regular file `fd` to its end: `size` bytes expected (it may grow, or have said
+// 0), more than `max_bytes` is `file_too_large`. `name` is for messages. Errors as read_file.
+Result<std::string> read_to_end(int fd, std::int64_t size, std::int64_t max_bytes,
+                                std::string_view name);
 
 // The identity and version of `path` (lstat: a symlink is not followed). Errors as read_file.
 Result<FileStat> stat_file(const std::filesystem::path& path);
