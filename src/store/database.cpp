@@ -333,10 +333,6 @@ std::int64_t Database::delete_results_before(const std::string& cutoff) {
   return q.exec();
 }
 
-std::int64_t Database::max_result_id() {
-  return m_db->execAndGet("SELECT COALESCE(MAX(id), 0) FROM results").getInt64();
-}
-
 void Database::forget(std::int64_t file_id, std::int64_t generation) {
   SQLite::Statement q(*m_db, "DELETE FROM files WHERE id = ?1 AND generation = ?2");
   q.bind(1, file_id);

@@ -34,14 +34,6 @@ FileStat to_file_stat(const struct stat& st) {
 
 }  // namespace
 
-Result<FileStat> stat_file(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return errno_error(path, errno, "stat");
-  if (!S_ISREG(st.st_mode))
-    return Error{"read_failed", fmt::format("{} is not a regular file", path.string())};
-  return to_file_stat(st);
-}
-
 Result<std::string> read_file(const std::filesystem::path& path, std::int64_t max_bytes,
                               FileStat* stat_out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -85,9 +85,6 @@ class Database final : public Store {
   // file's current result. Returns how many were deleted.
   std::int64_t delete_results_before(const std::string& cutoff) override;
 
-  // The highest result id committed so far (0 when none).
-  std::int64_t max_result_id();
-
   // Drop a file whose job could not run because the file is gone (unless a newer version of it
   // was recorded meanwhile). A later sighting makes it new work again.
   void forget(std::int64_t file_id, std::int64_t generation) override;

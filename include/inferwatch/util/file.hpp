@@ -32,7 +32,4 @@ Result<std::string> read_file(const std::filesystem::path& path, std::int64_t ma
 Result<std::string> read_to_end(int fd, std::int64_t size, std::int64_t max_bytes,
                                 std::string_view name);
 
-// The identity and version of `path` (lstat: a symlink is not followed). Errors as read_file.
-Result<FileStat> stat_file(const std::filesystem::path& path);
-
 }  // namespace inferwatch::util
