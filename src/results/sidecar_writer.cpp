@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -124,27 +123,16 @@ std::pair<std::string, std::string> split_parent(const std::string& path) {
 std::size_t remove_in(int dir_fd, int depth) {
   constexpr int k_max_depth = 256;
   if (depth > k_max_depth) return 0;
-  const int own = ::dup(dir_fd);
-  if (own < 0) return 0;
-  DIR* listing = ::fdopendir(own);
-  if (!listing) {
-    ::close(own);
-    return 0;
-  }
   std::size_t removed = 0;
   std::vector<std::string> subdirs;
-  while (const dirent* e = ::readdir(listing)) {
-    const std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    struct stat st {};
-    if (::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      subdirs.emplace_back(name);
-    } else if (S_ISREG(st.st_mode) && is_temp_name(name) && st.st_uid == ::geteuid()) {
-      if (::unlinkat(dir_fd, e->d_name, 0) == 0) ++removed;
+  const uid_t self = ::geteuid();
+  (void)util::for_each_entry(dir_fd, [&](const util::DirEntry& e) {
+    if (e.type == util::EntryType::directory) {
+      subdirs.emplace_back(e.name);
+    } else if (e.type == util::EntryType::regular && is_temp_name(e.name) && e.owner == self) {
+      if (::unlinkat(dir_fd, std::string(e.name).c_str(), 0) == 0) ++removed;
     }
-  }
-  ::closedir(listing);
+  });
   for (const auto& sub : subdirs) {
     const int fd = ::openat(dir_fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) continue;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace inferwatch::util {
@@ -227,6 +229,36 @@ Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_by
 
 Result<UniqueFd> RootDir::open_dir(std::string_view relative) const {
   return resolve(relative, O_RDONLY | O_DIRECTORY);
+}
+
+Result<void> for_each_entry(int dir, const std::function<void(const DirEntry&)>& visit) {
+  const auto failed = [](int err) {
+    return Error{err == EACCES || err == EPERM ? "permission_denied" : "read_failed",
+                 fmt::format("cannot list a directory: {}", std::strerror(err))};
+  };
+  // List through a descriptor of our own (closedir closes it): a dup would share the caller's
+  // read position, so a second listing of `dir` would start where the first ended.
+  const int own = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (own < 0) return failed(errno);
+  const std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(own), &::closedir);
+  if (!listing) {
+    const int err = errno;
+    ::close(own);
+    return failed(err);
+  }
+  for (;;) {
+    errno = 0;  // readdir says end and failure both with nullptr; only a failure sets errno
+    const dirent* e = ::readdir(listing.get());
+    if (!e) {
+      if (errno != 0) return failed(errno);
+      return {};
+    }
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    visit(DirEntry{name, type_of(st.st_mode), to_file_stat(st), st.st_uid});
+  }
 }
 
 }  // namespace inferwatch::util

@@ -2,10 +2,6 @@
 
 #include <inferwatch/util/root_dir.hpp>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <deque>
 
 namespace inferwatch::watch {
@@ -23,26 +19,17 @@ std::vector<Candidate> list_tree(const std::filesystem::path& root, std::size_t 
     dirs.pop_front();
     auto fd = tree->open_dir(dir);
     if (!fd) continue;  // gone, unreadable, or no longer a plain directory
-    const int own = ::dup(fd->get());
-    DIR* listing = own >= 0 ? ::fdopendir(own) : nullptr;
-    if (!listing) {
-      if (own >= 0) ::close(own);
-      continue;
-    }
-    while (const dirent* e = ::readdir(listing)) {
-      const std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-      struct stat st {};
-      if (::fstatat(fd->get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      const std::string relative = dir.empty() ? std::string(name) : dir + "/" + std::string(name);
-      if (S_ISDIR(st.st_mode)) {
+    // A listing that fails midway keeps what it found: the walk is best effort, like before.
+    (void)util::for_each_entry(fd->get(), [&](const util::DirEntry& e) {
+      const std::string relative =
+          dir.empty() ? std::string(e.name) : dir + "/" + std::string(e.name);
+      if (e.type == util::EntryType::directory) {
         if (recursive) dirs.push_back(relative);
       } else if (filter.accepts(relative)) {
         // Symlinks, FIFOs and sockets too: the pipeline gives each its error result once.
         out.push_back(Candidate{root_index, relative, Origin::scan});
       }
-    }
-    ::closedir(listing);
+    });
   }
   return out;
 }

@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -593,23 +592,12 @@ class Watcher::Impl {
       return;
     }
     arm(d, dir->get(), r);
-    const int own = ::dup(dir->get());
-    DIR* listing = own >= 0 ? ::fdopendir(own) : nullptr;
-    if (!listing) {
-      if (own >= 0) ::close(own);
-      return;
-    }
-    ++r.dirs;
     std::vector<std::string> subdirs;
     std::size_t entries = 0;
-    while (const dirent* e = ::readdir(listing)) {
+    const auto listed = util::for_each_entry(dir->get(), [&](const util::DirEntry& e) {
       if (++entries % 256 == 0) progress();
-      const std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-      struct stat st {};
-      if (::fstatat(dir->get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      std::string child = join(d.path, name);
-      if (S_ISDIR(st.st_mode)) {
+      std::string child = join(d.path, e.name);
+      if (e.type == util::EntryType::directory) {
         if (m_options.recursive) subdirs.push_back(std::move(child));
       } else if (m_options.filter.accepts(child)) {
         // Symlinks, FIFOs and sockets too: each gets its error result once.
@@ -617,8 +605,9 @@ class Watcher::Impl {
         ++r.found;
         if (out.size() >= k_sink_chunk) hand_on(out);
       }
-    }
-    ::closedir(listing);
+    });
+    // A listing that fails midway keeps what it found (counted as listed, as before).
+    if (listed || entries > 0) ++r.dirs;
     // Reversed, so the stack lists them in directory order.
     for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) {
       stack.push_back(Dir{d.root, std::move(*it)});

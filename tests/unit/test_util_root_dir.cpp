@@ -7,15 +7,20 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cstring>
+#include <map>
+#include <string>
 
 using inferwatch::test::TempDir;
+using inferwatch::util::DirEntry;
 using inferwatch::util::EntryType;
 using inferwatch::util::FileStat;
+using inferwatch::util::for_each_entry;
 using inferwatch::util::Resolver;
 using inferwatch::util::RootDir;
 
@@ -118,6 +123,88 @@ TEST_CASE("util::RootDir::open") {
     CHECK(root->resolver() == Resolver::openat2);
   }
   SUBCASE("a missing root is an error") { CHECK_FALSE(RootDir::open(dir.path() / "none").ok()); }
+}
+
+// Each name in the directory `fd` with its type, as for_each_entry reports them.
+static std::map<std::string, EntryType> listing(int fd) {
+  std::map<std::string, EntryType> out;
+  const auto listed =
+      for_each_entry(fd, [&](const DirEntry& e) { out.emplace(std::string(e.name), e.type); });
+  REQUIRE(listed.ok());
+  return out;
+}
+
+TEST_CASE("util::for_each_entry") {
+  TempDir dir;
+  TempDir outside;
+  const auto secret = outside.write("secret.png", "outside the tree");
+  dir.write("image.png", "pixels");
+  dir.write("sub/inner.png", "deeper");
+  std::filesystem::create_symlink(secret, dir.path() / "link.png");
+  std::filesystem::create_directory_symlink(outside.path(), dir.path() / "linkdir");
+  std::filesystem::create_symlink(dir.path() / "gone", dir.path() / "dangling.png");
+  REQUIRE(::mkfifo((dir.path() / "fifo.png").c_str(), 0644) == 0);
+  auto root = RootDir::open(dir.path());
+  REQUIRE(root.ok());
+  auto fd = root->open_dir("");
+  REQUIRE(fd.ok());
+
+  SUBCASE("each entry comes with its own type, none followed, . and .. left out") {
+    const std::map<std::string, EntryType> expected{
+        {"image.png", EntryType::regular},    {"sub", EntryType::directory},
+        {"link.png", EntryType::symlink},     {"linkdir", EntryType::symlink},
+        {"dangling.png", EntryType::symlink}, {"fifo.png", EntryType::fifo}};
+    CHECK(listing(fd->get()) == expected);
+  }
+  SUBCASE("a subdirectory is reported, not entered") {
+    const auto names = listing(fd->get());
+    CHECK(names.count("inner.png") == 0);
+    CHECK(names.count("secret.png") == 0);
+  }
+  SUBCASE("a symlink's version is the link's own, not its target's") {
+    struct stat own {};
+    REQUIRE(::lstat((dir.path() / "link.png").c_str(), &own) == 0);
+    struct stat target {};
+    REQUIRE(::stat(secret.c_str(), &target) == 0);
+    std::int64_t inode = 0;
+    REQUIRE(for_each_entry(fd->get(), [&](const DirEntry& e) {
+              if (e.name == "link.png") inode = e.version.inode;
+            }).ok());
+    CHECK(inode == static_cast<std::int64_t>(own.st_ino));
+    CHECK(inode != static_cast<std::int64_t>(target.st_ino));
+  }
+  SUBCASE("a regular file has its size and owner") {
+    DirEntry seen;
+    REQUIRE(for_each_entry(fd->get(), [&](const DirEntry& e) {
+              if (e.name == "image.png") seen = DirEntry{{}, e.type, e.version, e.owner};
+            }).ok());
+    CHECK(seen.version.size == 6);
+    CHECK(seen.owner == ::geteuid());
+  }
+  SUBCASE("the same descriptor lists the whole directory again") {
+    const auto first = listing(fd->get());
+    CHECK(listing(fd->get()) == first);
+  }
+  SUBCASE("the visitor may remove the entry it is given") {
+    REQUIRE(for_each_entry(fd->get(), [&](const DirEntry& e) {
+              if (e.type == EntryType::fifo) ::unlinkat(fd->get(), std::string(e.name).c_str(), 0);
+            }).ok());
+    CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(dir.path() / "fifo.png")));
+  }
+  SUBCASE("an empty directory has no entries") {
+    auto sub = root->open_dir("sub");
+    REQUIRE(sub.ok());
+    std::filesystem::remove(dir.path() / "sub" / "inner.png");
+    CHECK(listing(sub->get()).empty());
+  }
+  SUBCASE("a descriptor that is not a directory cannot be listed") {
+    const int file = ::open((dir.path() / "image.png").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(file >= 0);
+    const auto listed = for_each_entry(file, [](const DirEntry&) {});
+    ::close(file);
+    REQUIRE_FALSE(listed.ok());
+    CHECK(listed.error().code == "read_failed");
+  }
 }
 
 TEST_SUITE_END();

@@ -16,8 +16,10 @@
 #include <inferwatch/util/result.hpp>
 #include <inferwatch/util/unique_fd.hpp>
 
+#include <sys/types.h>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,21 @@ struct Entry {
   EntryType type = EntryType::other;
   FileStat version;  // of the entry itself (a symlink's own inode, size and mtime)
 };
+
+// One entry of a directory listing, as the entry itself is (a symlink is reported as one).
+struct DirEntry {
+  std::string_view name;  // valid during the visit only
+  EntryType type = EntryType::other;
+  FileStat version;  // of the entry itself
+  uid_t owner = 0;
+};
+
+// Visit each entry of the open directory `dir` ("." and ".." left out), in the order the
+// directory lists them, each stat'ed through `dir` without following it. An entry gone between
+// the listing and its stat is left out. `dir` stays the caller's, and `visit` may use it (to
+// unlink the entry, say). Errors: `read_failed` or `permission_denied` when the directory cannot
+// be listed, or its reading fails midway (the entries listed before were visited).
+Result<void> for_each_entry(int dir, const std::function<void(const DirEntry&)>& visit);
 
 class RootDir {
  public:
@@ -60,8 +77,8 @@ class RootDir {
   Result<std::string> read(std::string_view relative, std::int64_t max_bytes,
                            FileStat* stat = nullptr) const;
 
-  // The directory at `relative` ("" is the root), opened for listing, creating files in and
-  // fsync. Errors as entry().
+  // The directory at `relative` ("" is the root), opened for listing (for_each_entry), creating
+  // files in and fsync. Errors as entry().
   Result<UniqueFd> open_dir(std::string_view relative) const;
 
  private:
