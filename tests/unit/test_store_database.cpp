@@ -10,7 +10,11 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 
 using inferwatch::store::Database;
 using inferwatch::store::FileSighting;
@@ -20,6 +24,16 @@ using inferwatch::store::StoredResult;
 using inferwatch::test::TempDir;
 
 namespace {
+
+// The value of a store call that must succeed (the test stops here with the error otherwise).
+template <typename T>
+T ok(inferwatch::util::Result<T> r) {
+  if (!r.ok()) FAIL(r.error().code << ": " << r.error().message);
+  return std::move(r).value();
+}
+void ok(const inferwatch::util::Result<void>& r) {
+  if (!r.ok()) FAIL(r.error().code << ": " << r.error().message);
+}
 
 FileSighting sighting(const std::string& path, std::int64_t size, std::int64_t mtime = 1000) {
   return FileSighting{"/srv/crops", path, FileVersion{1, 100 + size, size, mtime}};
@@ -41,7 +55,7 @@ StoredResult result_for(const Job& job, std::int64_t id, const std::string& stat
   return r;
 }
 
-std::vector<Job> all_pending(Database& db) { return db.pending(1000); }
+std::vector<Job> all_pending(Database& db) { return ok(db.pending(1000)); }
 
 // Run `sql` on the database file directly (what another client or an older version would do).
 void exec_raw(const std::filesystem::path& path, const std::string& sql) {
@@ -74,16 +88,42 @@ std::vector<std::string> column_raw(const std::filesystem::path& path, const std
 // Record `path`, commit a result whose JSON is `json`, return the job.
 Job process(Database& db, const std::string& path, const std::string& json) {
   const std::vector<FileSighting> seen{sighting(path, 10)};
-  db.record(seen);
+  ok(db.record(seen));
   for (const Job& job : all_pending(db)) {
     if (job.path != path) continue;
-    StoredResult r = result_for(job, db.reserve_ids(1));
+    StoredResult r = result_for(job, ok(db.reserve_ids(1)));
     r.json = json;
-    db.commit(std::vector<StoredResult>{r});
+    ok(db.commit(std::vector<StoredResult>{r}));
     return job;
   }
   FAIL("no pending job for the path");
   return {};
+}
+
+// Another connection (another process, say) holding the database's write lock until released.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::filesystem::path& path) {
+    REQUIRE(sqlite3_open(path.c_str(), &m_db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+  ~WriteLock() { release(); }
+
+  void release() {
+    if (m_db == nullptr) return;
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(m_db);
+    m_db = nullptr;
+  }
+
+ private:
+  sqlite3* m_db = nullptr;
+};
+
+bool mentions(const inferwatch::util::Error& e, const std::string& text) {
+  return e.message.find(text) != std::string::npos;
 }
 
 const std::string k_bad = "alice/bad\xFF\xFE.png";                        // not UTF-8
@@ -99,8 +139,8 @@ TEST_CASE("store::Database::open") {
   SUBCASE("creates the schema and reports its version") {
     auto db = Database::open(dir.path() / "x.db");
     REQUIRE(db.ok());
-    CHECK((*db)->pending_count() == 0);
-    CHECK((*db)->result_count() == 0);
+    CHECK(ok((*db)->pending_count()) == 0);
+    CHECK(ok((*db)->result_count()) == 0);
   }
   SUBCASE("a file that is not a database is refused with the path") {
     std::ofstream(dir.path() / "junk.db") << "this is not an SQLite file, it is just text........";
@@ -127,9 +167,9 @@ TEST_CASE("store::Database::record") {
 
   SUBCASE("a new file is pending once, however often it is seen") {
     const std::vector<FileSighting> seen{sighting("a.png", 10), sighting("b.png", 20)};
-    CHECK(db->record(seen) == 2);
-    CHECK(db->record(seen) == 0);
-    CHECK(db->pending_count() == 2);
+    CHECK(ok(db->record(seen)) == 2);
+    CHECK(ok(db->record(seen)) == 0);
+    CHECK(ok(db->pending_count()) == 2);
     const auto jobs = all_pending(*db);
     REQUIRE(jobs.size() == 2);
     CHECK(jobs[0].path == "a.png");
@@ -138,16 +178,16 @@ TEST_CASE("store::Database::record") {
   }
   SUBCASE("a done file seen again unchanged stays done; a changed one is pending again") {
     const std::vector<FileSighting> first{sighting("a.png", 10)};
-    db->record(first);
+    ok(db->record(first));
     const auto jobs = all_pending(*db);
-    const std::int64_t id = db->reserve_ids(1);
+    const std::int64_t id = ok(db->reserve_ids(1));
     const std::vector<StoredResult> results{result_for(jobs[0], id)};
-    db->commit(results);
-    CHECK(db->record(first) == 0);
-    CHECK(db->pending_count() == 0);
+    ok(db->commit(results));
+    CHECK(ok(db->record(first)) == 0);
+    CHECK(ok(db->pending_count()) == 0);
 
     const std::vector<FileSighting> changed{sighting("a.png", 11)};
-    CHECK(db->record(changed) == 1);
+    CHECK(ok(db->record(changed)) == 1);
     const auto again = all_pending(*db);
     REQUIRE(again.size() == 1);
     CHECK(again[0].generation == 2);
@@ -156,8 +196,8 @@ TEST_CASE("store::Database::record") {
   SUBCASE("the backlog comes in the order files became pending, at most `limit`") {
     std::vector<FileSighting> many;
     for (int i = 0; i < 25; ++i) many.push_back(sighting("f" + std::to_string(i) + ".png", i + 1));
-    db->record(many);
-    const auto first = db->pending(10);
+    ok(db->record(many));
+    const auto first = ok(db->pending(10));
     REQUIRE(first.size() == 10);
     CHECK(first.front().path == "f0.png");
     CHECK(first.back().path == "f9.png");
@@ -166,7 +206,7 @@ TEST_CASE("store::Database::record") {
     CHECK(order.front().path == "f0.png");
     CHECK(order.back().path == "f24.png");
     const std::vector<FileSighting> changed{sighting("f0.png", 99)};
-    db->record(changed);  // a new version goes to the back
+    ok(db->record(changed));  // a new version goes to the back
     CHECK(all_pending(*db).back().path == "f0.png");
   }
 }
@@ -176,37 +216,37 @@ TEST_CASE("store::Database::commit") {
   const auto path = dir.path() / "x.db";
   auto db = std::move(*Database::open(path));
   const std::vector<FileSighting> seen{sighting("a.png", 10)};
-  db->record(seen);
+  ok(db->record(seen));
   const Job job = all_pending(*db).at(0);
 
   SUBCASE("the result becomes the file's current one and survives reopening") {
-    const std::int64_t id = db->reserve_ids(1);
+    const std::int64_t id = ok(db->reserve_ids(1));
     const std::vector<StoredResult> results{result_for(job, id)};
-    db->commit(results);
+    ok(db->commit(results));
     db.reset();
     auto reopened = std::move(*Database::open(path));
-    CHECK(reopened->pending_count() == 0);
-    CHECK(reopened->current_result("/srv/crops", "a.png") ==
+    CHECK(ok(reopened->pending_count()) == 0);
+    CHECK(ok(reopened->current_result("/srv/crops", "a.png")) ==
           R"({"id":)" + std::to_string(id) + "}");
-    const auto state = reopened->file_state("/srv/crops", "a.png");
+    const auto state = ok(reopened->file_state("/srv/crops", "a.png"));
     REQUIRE(state);
     CHECK(state->done);
     CHECK(state->result_id == id);
   }
   SUBCASE("a result for an older version is history, not current") {
     const std::vector<FileSighting> changed{sighting("a.png", 99)};
-    db->record(changed);  // the file changed while `job` was being processed
-    const std::vector<StoredResult> stale{result_for(job, db->reserve_ids(1))};
-    db->commit(stale);
-    CHECK(db->result_count() == 1);
-    CHECK(db->pending_count() == 1);
-    CHECK_FALSE(db->current_result("/srv/crops", "a.png").has_value());
+    ok(db->record(changed));  // the file changed while `job` was being processed
+    const std::vector<StoredResult> stale{result_for(job, ok(db->reserve_ids(1)))};
+    ok(db->commit(stale));
+    CHECK(ok(db->result_count()) == 1);
+    CHECK(ok(db->pending_count()) == 1);
+    CHECK_FALSE(ok(db->current_result("/srv/crops", "a.png")).has_value());
   }
   SUBCASE("an error result also ends the work for that version (no retry loop)") {
-    const std::vector<StoredResult> failed{result_for(job, db->reserve_ids(1), "error")};
-    db->commit(failed);
-    CHECK(db->pending_count() == 0);
-    CHECK(db->record(seen) == 0);
+    const std::vector<StoredResult> failed{result_for(job, ok(db->reserve_ids(1)), "error")};
+    ok(db->commit(failed));
+    CHECK(ok(db->pending_count()) == 0);
+    CHECK(ok(db->record(seen)) == 0);
   }
 }
 
@@ -214,24 +254,24 @@ TEST_CASE("store::Database::delete_results_before") {
   TempDir dir;
   auto db = std::move(*Database::open(dir.path() / "x.db"));
   const std::vector<FileSighting> v1{sighting("a.png", 10)};
-  db->record(v1);
-  auto old = result_for(all_pending(*db).at(0), db->reserve_ids(1));
+  ok(db->record(v1));
+  auto old = result_for(all_pending(*db).at(0), ok(db->reserve_ids(1)));
   old.created_at = "2026-01-01T00:00:00.000Z";
-  db->commit(std::vector<StoredResult>{old});
+  ok(db->commit(std::vector<StoredResult>{old}));
   const std::vector<FileSighting> v2{sighting("a.png", 11)};
-  db->record(v2);
-  auto newer = result_for(all_pending(*db).at(0), db->reserve_ids(1));
+  ok(db->record(v2));
+  auto newer = result_for(all_pending(*db).at(0), ok(db->reserve_ids(1)));
   newer.created_at = "2026-02-01T00:00:00.000Z";
-  db->commit(std::vector<StoredResult>{newer});
+  ok(db->commit(std::vector<StoredResult>{newer}));
 
   SUBCASE("old history goes") {
-    CHECK(db->delete_results_before("2026-01-15T00:00:00.000Z") == 1);
-    CHECK(db->result_count() == 1);
+    CHECK(ok(db->delete_results_before("2026-01-15T00:00:00.000Z")) == 1);
+    CHECK(ok(db->result_count()) == 1);
   }
   SUBCASE("a file's current result stays however old it is") {
-    CHECK(db->delete_results_before("2027-01-01T00:00:00.000Z") == 1);
-    CHECK(db->result_count() == 1);
-    CHECK(db->current_result("/srv/crops", "a.png").has_value());
+    CHECK(ok(db->delete_results_before("2027-01-01T00:00:00.000Z")) == 1);
+    CHECK(ok(db->result_count()) == 1);
+    CHECK(ok(db->current_result("/srv/crops", "a.png")).has_value());
   }
 }
 
@@ -243,17 +283,17 @@ TEST_CASE("store::Database names that are not UTF-8") {
 
   SUBCASE("the raw name comes back exactly from pending, file_state and current_result") {
     const std::vector<FileSighting> seen{sighting(k_bad, 10)};
-    CHECK(db->record(seen) == 1);
+    CHECK(ok(db->record(seen)) == 1);
     const auto jobs = all_pending(*db);
     REQUIRE(jobs.size() == 1);
     CHECK(jobs[0].path == k_bad);
-    db->commit(std::vector<StoredResult>{result_for(jobs[0], db->reserve_ids(1))});
-    CHECK(db->record(seen) == 0);
-    const auto state = db->file_state("/srv/crops", k_bad);
+    ok(db->commit(std::vector<StoredResult>{result_for(jobs[0], ok(db->reserve_ids(1)))}));
+    CHECK(ok(db->record(seen)) == 0);
+    const auto state = ok(db->file_state("/srv/crops", k_bad));
     REQUIRE(state);
     CHECK(state->done);
-    CHECK(db->current_result("/srv/crops", k_bad).has_value());
-    CHECK_FALSE(db->file_state("/srv/crops", k_bad_shown).has_value());
+    CHECK(ok(db->current_result("/srv/crops", k_bad)).has_value());
+    CHECK_FALSE(ok(db->file_state("/srv/crops", k_bad_shown)).has_value());
   }
   SUBCASE("text columns hold the valid display form, path_bytes the raw name") {
     process(*db, k_bad, k_bad_json);
@@ -272,13 +312,13 @@ TEST_CASE("store::Database names that are not UTF-8") {
   SUBCASE("two names with one display form are two files with their own results") {
     process(*db, "x\xFF.png", R"({"n":1})");
     process(*db, "x\xFE.png", R"({"n":2})");
-    CHECK(db->pending_count() == 0);
-    CHECK(db->current_result("/srv/crops", "x\xFF.png") == R"({"n":1})");
-    CHECK(db->current_result("/srv/crops", "x\xFE.png") == R"({"n":2})");
+    CHECK(ok(db->pending_count()) == 0);
+    CHECK(ok(db->current_result("/srv/crops", "x\xFF.png")) == R"({"n":1})");
+    CHECK(ok(db->current_result("/srv/crops", "x\xFE.png")) == R"({"n":2})");
   }
   SUBCASE("stored JSON is valid UTF-8 even when the caller's is not") {
     process(*db, "a.png", "{\"message\":\"no \xFF\"}");
-    CHECK(db->current_result("/srv/crops", "a.png") == "{\"message\":\"no \xEF\xBF\xBD\"}");
+    CHECK(ok(db->current_result("/srv/crops", "a.png")) == "{\"message\":\"no \xEF\xBF\xBD\"}");
   }
 }
 
@@ -287,7 +327,7 @@ TEST_CASE("store::Database::count_attempts") {
   const auto path = dir.path() / "x.db";
   auto db = std::move(*Database::open(path));
   const std::vector<FileSighting> seen{sighting("a.png", 10), sighting("b.png", 20)};
-  db->record(seen);
+  ok(db->record(seen));
   const auto jobs = all_pending(*db);
   const auto attempts_of = [&](const std::string& name) {
     for (const Job& job : all_pending(*db)) {
@@ -302,27 +342,27 @@ TEST_CASE("store::Database::count_attempts") {
   }
   SUBCASE("each call counts one attempt of the named files only, and survives reopening") {
     const std::vector<std::int64_t> a{jobs.at(0).file_id};
-    db->count_attempts(a);
-    db->count_attempts(a);
+    ok(db->count_attempts(a));
+    ok(db->count_attempts(a));
     db.reset();
     db = std::move(*Database::open(path));
     CHECK(attempts_of("a.png") == 2);
     CHECK(attempts_of("b.png") == 0);
   }
   SUBCASE("seeing the same version again keeps the count (a restart after a crash)") {
-    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id});
-    CHECK(db->record(seen) == 0);
+    ok(db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id}));
+    CHECK(ok(db->record(seen)) == 0);
     CHECK(attempts_of("a.png") == 1);
   }
   SUBCASE("a new version starts from 0") {
-    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id});
+    ok(db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id}));
     const std::vector<FileSighting> changed{sighting("a.png", 11)};
-    CHECK(db->record(changed) == 1);
+    CHECK(ok(db->record(changed)) == 1);
     CHECK(attempts_of("a.png") == 0);
   }
   SUBCASE("a committed result sets the count back to 0") {
-    db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id, jobs.at(1).file_id});
-    db->commit(std::vector<StoredResult>{result_for(jobs.at(0), db->reserve_ids(1))});
+    ok(db->count_attempts(std::vector<std::int64_t>{jobs.at(0).file_id, jobs.at(1).file_id}));
+    ok(db->commit(std::vector<StoredResult>{result_for(jobs.at(0), ok(db->reserve_ids(1)))}));
     CHECK(column_raw(path, "SELECT attempts FROM files ORDER BY id") ==
           std::vector<std::string>{"0", "1"});
   }
@@ -371,7 +411,7 @@ PRAGMA user_version = 1;
           std::vector<std::string>{std::to_string(Database::k_schema_version)});
   }
   SUBCASE("old rows are found by their raw names, with their state") {
-    const auto state = db->file_state("/srv/crops", k_bad);
+    const auto state = ok(db->file_state("/srv/crops", k_bad));
     REQUIRE(state);
     CHECK(state->done);
     CHECK(state->result_id == 1);
@@ -386,7 +426,7 @@ PRAGMA user_version = 1;
     CHECK(column_raw(path, "SELECT path_bytes FROM files ORDER BY id") ==
           std::vector<std::string>{k_bad, ""});
     CHECK(column_raw(path, "SELECT path FROM results") == std::vector<std::string>{k_bad_shown});
-    CHECK(db->current_result("/srv/crops", k_bad) ==
+    CHECK(ok(db->current_result("/srv/crops", k_bad)) ==
           R"({"schema":"x","path":")" + k_bad_shown +
               R"(","path_bytes":"YWxpY2UvYmFk//4ucG5n","error":{"message":"bad)" +
               "\xEF\xBF\xBD\xEF\xBF\xBD\"}}");
@@ -399,8 +439,8 @@ PRAGMA user_version = 1;
   }
   SUBCASE("the migrated file keeps working: a new version becomes pending") {
     const std::vector<FileSighting> changed{sighting(k_bad, 11)};
-    CHECK(db->record(changed) == 1);
-    CHECK(db->pending_count() == 2);
+    CHECK(ok(db->record(changed)) == 1);
+    CHECK(ok(db->pending_count()) == 2);
   }
 }
 
@@ -445,29 +485,138 @@ TEST_CASE("store::Database::reserve_ids") {
   std::int64_t last = 0;
   {
     auto db = std::move(*Database::open(path));
-    const std::int64_t a = db->reserve_ids(100);
-    const std::int64_t b = db->reserve_ids(5);
+    const std::int64_t a = ok(db->reserve_ids(100));
+    const std::int64_t b = ok(db->reserve_ids(5));
     CHECK(a >= 1);
     CHECK(b == a + 100);
     last = b + 5;
   }
   SUBCASE("ids reserved before a restart are never handed out again") {
     auto db = std::move(*Database::open(path));
-    CHECK(db->reserve_ids(1) == last);
+    CHECK(ok(db->reserve_ids(1)) == last);
   }
   SUBCASE("a released tail is handed out again, the ids before it never") {
     auto db = std::move(*Database::open(path));
-    db->release_ids(last - 3, last);  // ids last-5 and last-4 were used
+    ok(db->release_ids(last - 3, last));  // ids last-5 and last-4 were used
     db.reset();
     db = std::move(*Database::open(path));
-    CHECK(db->reserve_ids(1) == last - 3);
+    CHECK(ok(db->reserve_ids(1)) == last - 3);
   }
   SUBCASE("a release after another reservation changes nothing") {
     auto db = std::move(*Database::open(path));
     auto other = std::move(*Database::open(path));  // e.g. a second process
-    CHECK(other->reserve_ids(10) == last);
-    db->release_ids(last - 3, last);
-    CHECK(db->reserve_ids(1) == last + 10);
+    CHECK(ok(other->reserve_ids(10)) == last);
+    ok(db->release_ids(last - 3, last));
+    CHECK(ok(db->reserve_ids(1)) == last + 10);
+  }
+}
+
+// Issue #13: a locked database is an error value the caller can retry, and the failed call
+// changed nothing.
+TEST_CASE("store::Database calls while another connection holds the write lock") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  Database::Options options;
+  options.busy_timeout = std::chrono::milliseconds(50);
+  auto db = std::move(*Database::open(path, options));
+  const std::vector<FileSighting> a{sighting("a.png", 10)};
+  ok(db->record(a));
+  const Job job = all_pending(*db).at(0);
+  WriteLock lock(path);
+
+  SUBCASE("record fails store_busy, records nothing, and succeeds once the lock is gone") {
+    const std::vector<FileSighting> b{sighting("b.png", 20), sighting("c.png", 30)};
+    const auto busy = db->record(b);
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().code == "store_busy");
+    CHECK(mentions(busy.error(), "recording 2 file sightings"));
+    CHECK(column_raw(path, "SELECT path FROM files") == std::vector<std::string>{"a.png"});
+    lock.release();
+    CHECK(ok(db->record(b)) == 2);
+    CHECK(ok(db->pending_count()) == 3);
+  }
+  SUBCASE("commit fails store_busy, the file stays pending, and the same commit succeeds later") {
+    lock.release();
+    const std::int64_t id = ok(db->reserve_ids(1));
+    const std::vector<StoredResult> results{result_for(job, id)};
+    WriteLock again(path);
+    const auto busy = db->commit(results);
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().code == "store_busy");
+    CHECK(mentions(busy.error(), "committing 1 results"));
+    CHECK(ok(db->pending_count()) == 1);
+    CHECK(ok(db->result_count()) == 0);
+    again.release();
+    ok(db->commit(results));
+    CHECK(ok(db->pending_count()) == 0);
+    CHECK(ok(db->current_result("/srv/crops", "a.png")) == R"({"id":)" + std::to_string(id) + "}");
+  }
+  SUBCASE("reserve_ids fails store_busy and hands out no id") {
+    lock.release();
+    const std::int64_t first = ok(db->reserve_ids(1));
+    WriteLock again(path);
+    const auto busy = db->reserve_ids(10);
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().code == "store_busy");
+    again.release();
+    CHECK(ok(db->reserve_ids(1)) == first + 1);
+  }
+  SUBCASE("count_attempts fails store_busy and counts nothing") {
+    const auto busy = db->count_attempts(std::vector<std::int64_t>{job.file_id});
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().code == "store_busy");
+    lock.release();
+    CHECK(all_pending(*db).at(0).attempts == 0);
+  }
+  SUBCASE("reads still answer (WAL: the lock holder blocks writers only)") {
+    CHECK(ok(db->pending_count()) == 1);
+    CHECK(ok(db->file_state("/srv/crops", "a.png")).has_value());
+  }
+}
+
+// Any other SQLite failure is `store_failed`, named after the call, and rolls the call back.
+TEST_CASE("store::Database calls the database refuses") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  auto db = std::move(*Database::open(path));
+  const std::vector<FileSighting> a{sighting("a.png", 10)};
+  ok(db->record(a));
+  const Job job = all_pending(*db).at(0);
+  const std::vector<StoredResult> results{result_for(job, ok(db->reserve_ids(1)))};
+
+  SUBCASE("a commit failing halfway fails store_failed and leaves no result behind") {
+    // The results row goes in first, then the file's update fails: both must be undone.
+    exec_raw(path,
+             "CREATE TRIGGER refuse BEFORE UPDATE OF done ON files "
+             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    const auto failed = db->commit(results);
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().code == "store_failed");
+    CHECK(mentions(failed.error(), "committing 1 results"));
+    CHECK(mentions(failed.error(), "refused by the test"));
+    CHECK(ok(db->result_count()) == 0);
+    CHECK(ok(db->pending_count()) == 1);
+    exec_raw(path, "DROP TRIGGER refuse");
+    ok(db->commit(results));
+    CHECK(ok(db->pending_count()) == 0);
+  }
+  SUBCASE("a read-only database file fails store_failed, naming the call") {
+    // Root writes whatever the mode says, so the file is only read-only for other users.
+    if (::geteuid() == 0) {
+      MESSAGE("skipped: running as root, a file mode cannot make the database read-only");
+      return;
+    }
+    db.reset();
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::group_read |
+                                           std::filesystem::perms::others_read);
+    auto read_only = Database::open(path);
+    REQUIRE(read_only.ok());
+    const std::vector<FileSighting> b{sighting("b.png", 20)};
+    const auto failed = (*read_only)->record(b);
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().code == "store_failed");
+    CHECK(mentions(failed.error(), "recording 1 file sightings"));
   }
 }
 
