@@ -21,6 +21,8 @@ constexpr milliseconds k_default_stall_limit{60'000};
 // The keys a SIGHUP applies while running; every other key needs a restart. Keep in step with
 // adopt_live_keys().
 bool is_live_key(const std::string& key) {
+  // The repository and its routes are read once at start.
+  if (key == "model.repository" || key == "model.default") return false;
   return key.starts_with("model.") || key.starts_with("preprocess.") ||
          key.starts_with("postprocess.") || key == "log.level";
 }
@@ -28,7 +30,10 @@ bool is_live_key(const std::string& key) {
 // Take the live keys from `loaded` into `running`; the rest stays, so it is reported again on the
 // next SIGHUP.
 void adopt_live_keys(config::Config& running, const config::Config& loaded) {
+  const config::Model kept = running.model;
   running.model = loaded.model;
+  running.model.repository = kept.repository;
+  running.model.default_model = kept.default_model;
   running.preprocess = loaded.preprocess;
   running.postprocess = loaded.postprocess;
   running.log.level = loaded.log.level;

@@ -9,16 +9,26 @@ namespace inferwatch::config {
 namespace {
 
 // to_toml prints one "key = value" line per key under "[section]" headers; the printed value
-// is canonical, so equal text means equal value.
+// is canonical, so equal text means equal value. The [[route]] tables are one key, "route":
+// their order matters (the first match wins), and an added or removed route is a change too.
 std::map<std::string, std::string> flatten(const Config& config) {
-  std::map<std::string, std::string> keys;
+  std::map<std::string, std::string> keys{{"route", ""}};
   std::istringstream in(to_toml(config));
   std::string section, line;
+  bool array_of_tables = false;
   while (std::getline(in, line)) {
-    if (line.starts_with('[')) {
+    if (line.starts_with("[[")) {
+      section = line.substr(2, line.find("]]") - 2);
+      array_of_tables = true;
+      keys[section] += "|";
+    } else if (line.starts_with('[')) {
       section = line.substr(1, line.find(']') - 1);
+      array_of_tables = false;
     } else if (const auto eq = line.find(" = "); eq != std::string::npos) {
-      keys[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+      if (array_of_tables)
+        keys[section] += line + ";";
+      else
+        keys[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
     }
   }
   return keys;

@@ -15,9 +15,9 @@
 namespace inferwatch::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> k_sections = {"watch",       "model",    "preprocess",
-                                                        "postprocess", "batching", "results",
-                                                        "database",    "server",   "log"};
+constexpr std::array<std::string_view, 10> k_sections = {
+    "watch",   "model",    "preprocess", "postprocess", "batching",
+    "results", "database", "server",     "log",         "route"};
 
 void read_watch(SectionReader& r, Watch& w) {
   r.read_paths("paths", w.paths);
@@ -63,6 +63,46 @@ void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_di
               {{"fp32", Precision::fp32}, {"fp16", Precision::fp16}, {"bf16", Precision::bf16}});
   r.read("threads", m.threads);
   r.read("optimize", m.optimize);
+  // Daemon-only keys (a model.toml has no repository of its own).
+  r.read_path("repository", m.repository);
+  r.read("default", m.default_model);
+}
+
+// [[route]]: an array of tables, each {match, model}; each is read as its own section
+// "route[N]" (1-based) so problems name the route they are in.
+void read_routes(const toml::node& node, Loaded& out, const std::filesystem::path& base_dir) {
+  const toml::array* routes = node.as_array();
+  if (!routes) {
+    const auto& begin = node.source().begin;
+    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
+                                   static_cast<int>(begin.column), "route",
+                                   "routes are an array of tables: write [[route]], not [route]"});
+    return;
+  }
+  for (std::size_t i = 0; i < routes->size(); ++i) {
+    const toml::node& element = *routes->get(i);
+    const std::string section = fmt::format("route[{}]", i + 1);
+    const auto& begin = element.source().begin;
+    const std::pair<int, int> position{static_cast<int>(begin.line),
+                                       static_cast<int>(begin.column)};
+    out.sources.positions[section] = position;
+    if (!element.is_table()) {
+      out.problems.push_back(Problem{out.sources.file, position.first, position.second, section,
+                                     "a route is a table with `match` and `model`"});
+      continue;
+    }
+    Route route;
+    SectionReader reader(*element.as_table(), section, out, base_dir);
+    for (const auto key : {"match", "model"}) {
+      if (!element.as_table()->contains(key)) {
+        reader.problem(key, element, fmt::format("a route needs `{}`", key));
+      }
+    }
+    reader.read("match", route.match);
+    reader.read("model", route.model);
+    reader.finish();
+    out.config.routes.push_back(std::move(route));
+  }
 }
 
 void read_preprocess(SectionReader& r, Preprocess& p) {
@@ -159,6 +199,7 @@ void make_paths_absolute(Config& c) {
   for (auto& p : c.watch.paths) absolute(p);
   absolute(c.model.path);
   absolute(c.model.labels_file);
+  absolute(c.model.repository);
   absolute(c.database.path);
   absolute(c.server.token_file);
 }
@@ -193,6 +234,10 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
     const std::string_view name = key.str();
     const auto& begin = key.source().begin;
     const bool known = std::find(k_sections.begin(), k_sections.end(), name) != k_sections.end();
+    if (name == "route") {
+      read_routes(node, out, base_dir);
+      continue;
+    }
     if (!known || !node.is_table()) {
       std::string message = known ? fmt::format("[{}] must be a table", name)
                                   : fmt::format("unknown section [{}]", name);

@@ -81,10 +81,14 @@ std::vector<std::string> path_strings(const std::vector<std::filesystem::path>& 
 }  // namespace
 
 std::string to_toml(const Config& c) {
-  toml::table model{
-      {"path", c.model.path.string()}, {"name", c.model.name},
-      {"device", c.model.device},      {"precision", std::string(to_string(c.model.precision))},
-      {"threads", c.model.threads},    {"optimize", c.model.optimize}};
+  toml::table model{{"path", c.model.path.string()},
+                    {"name", c.model.name},
+                    {"device", c.model.device},
+                    {"precision", std::string(to_string(c.model.precision))},
+                    {"threads", c.model.threads},
+                    {"optimize", c.model.optimize},
+                    {"repository", c.model.repository.string()},
+                    {"default", c.model.default_model}};
   if (!c.model.labels_file.empty())
     model.insert("labels", c.model.labels_file.string());
   else
@@ -97,7 +101,7 @@ std::string to_toml(const Config& c) {
   else
     postprocess.insert("softmax", c.postprocess.softmax == Softmax::yes);
 
-  const toml::table root{
+  toml::table root{
       {"watch", toml::table{{"paths", strings(path_strings(c.watch.paths))},
                             {"recursive", c.watch.recursive},
                             {"include", strings(c.watch.include)},
@@ -138,6 +142,13 @@ std::string to_toml(const Config& c) {
       {"log",
        toml::table{{"level", c.log.level}, {"format", std::string(to_string(c.log.format))}}},
   };
+  // Left out when empty: `route = []` would print as a top-level key before every table.
+  if (!c.routes.empty()) {
+    toml::array routes;
+    for (const auto& r : c.routes)
+      routes.push_back(toml::table{{"match", r.match}, {"model", r.model}});
+    root.insert("route", std::move(routes));
+  }
   std::ostringstream out;
   out << root << '\n';
   return out.str();

@@ -74,6 +74,50 @@ void check_model(Checker& c, const Model& m) {
   }
 }
 
+// A repository model name is a folder name in the repository.
+void check_model_name(Checker& c, const std::string& key, const std::string& name) {
+  if (name.empty()) {
+    c.fail(key, "must name a model in model.repository");
+  } else if (name == "." || name == ".." || name.find('/') != std::string::npos ||
+             name.find('\0') != std::string::npos) {
+    c.fail(key, fmt::format("\"{}\" is not a folder name in model.repository", name));
+  }
+}
+
+// model.repository, model.default and [[route]]: routes only make sense with a repository, and
+// a repository needs a default for the files no route matches.
+void check_routes(Checker& c, const Config& cfg) {
+  const Model& m = cfg.model;
+  if (m.repository.empty()) {
+    if (!m.default_model.empty())
+      c.fail("model.default", "needs model.repository (the folder the model is taken from)");
+    if (!cfg.routes.empty())
+      c.fail("route[1]", "routes need model.repository (the folder their models are taken from)");
+    return;
+  }
+  if (!m.path.empty())
+    c.fail("model.path", "model.path and model.repository exclude each other; keep one");
+  if (m.default_model.empty()) {
+    c.fail("model.repository",
+           "needs model.default, the model for files that no [[route]] matches");
+  } else {
+    check_model_name(c, "model.default", m.default_model);
+  }
+  for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+    const Route& route = cfg.routes[i];
+    const std::string section = fmt::format("route[{}]", i + 1);
+    if (route.match.empty()) {
+      c.fail(section + ".match", "an empty pattern matches nothing");
+    } else if (route.match.front() == '/') {
+      c.fail(section + ".match",
+             fmt::format("\"{}\": patterns match paths relative to their watch root; drop the "
+                         "leading '/'",
+                         route.match));
+    }
+    check_model_name(c, section + ".model", route.model);
+  }
+}
+
 void check_preprocess(Checker& c, const Preprocess& p) {
   c.range("preprocess.size", p.height, 1, 8192, " px (height)");
   c.range("preprocess.size", p.width, 1, 8192, " px (width)");
@@ -158,6 +202,7 @@ std::vector<Problem> validate(const Config& config, const SourceMap& sources) {
   Checker c(sources, problems);
   check_watch(c, config.watch);
   check_model(c, config.model);
+  check_routes(c, config);
   check_preprocess(c, config.preprocess);
   check_rest(c, config);
   return problems;

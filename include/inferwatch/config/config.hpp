@@ -51,6 +51,18 @@ struct Model {
   int threads = 0;
   // Run torch::jit::optimize_for_inference at load (freeze + fusions).
   bool optimize = true;
+  // A model repository (`<name>/<version>/` folders, docs/models.md). Empty: no repository, the
+  // single model above serves every file.
+  std::filesystem::path repository{};
+  // TOML key `default`: the repository model that files no [[route]] matches go to.
+  std::string default_model{};
+};
+
+// [[route]] — files whose path relative to their watch root matches `match` (a glob, see
+// docs/models.md) get the results of repository model `model`; the first matching route wins.
+struct Route {
+  std::string match;
+  std::string model;
 };
 
 // [preprocess] — how a decoded image becomes the model's input tensor.
@@ -141,6 +153,8 @@ struct Config {
   Database database;
   Server server;
   Log log;
+  // In file order: the order decides which route wins.
+  std::vector<Route> routes;
   // The file this was read from; empty for the embedded defaults.
   std::filesystem::path source{};
 };
