@@ -29,6 +29,8 @@ void read_watch(SectionReader& r, Watch& w) {
   r.read("max_file_bytes", w.max_file_bytes);
 }
 
+}  // namespace
+
 // `labels` is an inline array of names, or the name of a file with one label per line.
 void read_labels(SectionReader& r, Model& m, const std::filesystem::path& base_dir) {
   const toml::node* node = r.take("labels");
@@ -58,51 +60,18 @@ void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_di
   r.read_path("path", m.path);
   r.read("name", m.name);
   read_labels(r, m, base_dir);
-  r.read("device", m.device);
-  r.read_enum("precision", m.precision,
-              {{"fp32", Precision::fp32}, {"fp16", Precision::fp16}, {"bf16", Precision::bf16}});
-  r.read("threads", m.threads);
-  r.read("optimize", m.optimize);
+  read_model_runtime(r, m);
   // Daemon-only keys (a model.toml has no repository of its own).
   r.read_path("repository", m.repository);
   r.read("default", m.default_model);
 }
 
-// [[route]]: an array of tables, each {match, model}; each is read as its own section
-// "route[N]" (1-based) so problems name the route they are in.
-void read_routes(const toml::node& node, Loaded& out, const std::filesystem::path& base_dir) {
-  const toml::array* routes = node.as_array();
-  if (!routes) {
-    const auto& begin = node.source().begin;
-    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
-                                   static_cast<int>(begin.column), "route",
-                                   "routes are an array of tables: write [[route]], not [route]"});
-    return;
-  }
-  for (std::size_t i = 0; i < routes->size(); ++i) {
-    const toml::node& element = *routes->get(i);
-    const std::string section = fmt::format("route[{}]", i + 1);
-    const auto& begin = element.source().begin;
-    const std::pair<int, int> position{static_cast<int>(begin.line),
-                                       static_cast<int>(begin.column)};
-    out.sources.positions[section] = position;
-    if (!element.is_table()) {
-      out.problems.push_back(Problem{out.sources.file, position.first, position.second, section,
-                                     "a route is a table with `match` and `model`"});
-      continue;
-    }
-    Route route;
-    SectionReader reader(*element.as_table(), section, out, base_dir);
-    for (const auto key : {"match", "model"}) {
-      if (!element.as_table()->contains(key)) {
-        reader.problem(key, element, fmt::format("a route needs `{}`", key));
-      }
-    }
-    reader.read("match", route.match);
-    reader.read("model", route.model);
-    reader.finish();
-    out.config.routes.push_back(std::move(route));
-  }
+void read_model_runtime(SectionReader& r, Model& m) {
+  r.read("device", m.device);
+  r.read_enum("precision", m.precision,
+              {{"fp32", Precision::fp32}, {"fp16", Precision::fp16}, {"bf16", Precision::bf16}});
+  r.read("threads", m.threads);
+  r.read("optimize", m.optimize);
 }
 
 void read_preprocess(SectionReader& r, Preprocess& p) {
@@ -153,6 +122,45 @@ void read_postprocess(SectionReader& r, Postprocess& p) {
     } else {
       r.problem("softmax", *node, "expected \"auto\", true or false");
     }
+  }
+}
+
+namespace {
+
+// [[route]]: an array of tables, each {match, model}; each is read as its own section
+// "route[N]" (1-based) so problems name the route they are in.
+void read_routes(const toml::node& node, Loaded& out, const std::filesystem::path& base_dir) {
+  const toml::array* routes = node.as_array();
+  if (!routes) {
+    const auto& begin = node.source().begin;
+    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
+                                   static_cast<int>(begin.column), "route",
+                                   "routes are an array of tables: write [[route]], not [route]"});
+    return;
+  }
+  for (std::size_t i = 0; i < routes->size(); ++i) {
+    const toml::node& element = *routes->get(i);
+    const std::string section = fmt::format("route[{}]", i + 1);
+    const auto& begin = element.source().begin;
+    const std::pair<int, int> position{static_cast<int>(begin.line),
+                                       static_cast<int>(begin.column)};
+    out.sources.positions[section] = position;
+    if (!element.is_table()) {
+      out.problems.push_back(Problem{out.sources.file, position.first, position.second, section,
+                                     "a route is a table with `match` and `model`"});
+      continue;
+    }
+    Route route;
+    SectionReader reader(*element.as_table(), section, out, base_dir);
+    for (const auto key : {"match", "model"}) {
+      if (!element.as_table()->contains(key)) {
+        reader.problem(key, element, fmt::format("a route needs `{}`", key));
+      }
+    }
+    reader.read("match", route.match);
+    reader.read("model", route.model);
+    reader.finish();
+    out.config.routes.push_back(std::move(route));
   }
 }
 

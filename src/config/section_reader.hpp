@@ -1,7 +1,8 @@
 #pragma once
 
 // Reads one TOML table into struct members, recording problems instead of throwing.
-// Only loader.cpp includes this (it pulls in toml++, which is costly to compile).
+// Only loader.cpp and model_manifest.cpp include this (it pulls in toml++, which is costly to
+// compile).
 
 #include <inferwatch/config/loader.hpp>
 
@@ -69,5 +70,16 @@ class SectionReader {
   std::filesystem::path m_base_dir;
   std::vector<std::string_view> m_known;
 };
+
+// The readers of tables that a daemon config and a model's model.toml share (loader.cpp), so a
+// key means exactly the same in both.
+// `labels`: an inline array, or a file name taken from `base_dir`.
+void read_labels(SectionReader& r, Model& m, const std::filesystem::path& base_dir);
+// [model] of a daemon config.
+void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_dir);
+// `device`, `precision`, `threads`, `optimize`.
+void read_model_runtime(SectionReader& r, Model& m);
+void read_preprocess(SectionReader& r, Preprocess& p);
+void read_postprocess(SectionReader& r, Postprocess& p);
 
 }  // namespace inferwatch::config
