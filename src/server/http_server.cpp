@@ -1,6 +1,7 @@
 // The only translation unit that includes Boost.Beast (HTTP); WebSocket comes beside it.
 #include <inferwatch/server/connection_slots.hpp>
 #include <inferwatch/server/http_server.hpp>
+#include <inferwatch/server/request_target.hpp>
 #include <inferwatch/util/thread_name.hpp>
 
 #include "stream_session.hpp"
@@ -11,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <array>
@@ -34,16 +34,6 @@ struct Shared {
   StreamShared& stream;
   ConnectionSlots slots;
 };
-
-// Request target → path and query (percent-decoded); false when the target is not a valid URL.
-bool parse_target(std::string_view target, Request& out) {
-  const auto url = boost::urls::parse_origin_form(target);
-  if (!url) return false;
-  out.path = std::string(url->path());
-  for (const auto& param : url->params())
-    out.query[std::string(param.key)] = std::string(param.value);
-  return true;
-}
 
 // One HTTP connection, on its own strand. A request is taken in two steps: its header, within
 // the header timeout; then, only once the router has admitted it (route, method, token), its body

@@ -1,9 +1,10 @@
 // One HTTP request as the server takes it: Beast's parser with the server's header and body
-// limits, the target parsed into path and query as http_server.cpp does, then the router with
-// the real API routes (over an empty database) and a bearer token. Never crashes, never answers
-// 500 (a handler that threw), and every JSON answer is valid UTF-8 that parses.
+// limits, the target parsed into path and query by the server's own parse_target, then the router
+// with the real API routes (over an empty database) and a bearer token. Never crashes, never
+// answers 500 (a handler that threw), and every JSON answer is valid UTF-8 that parses.
 #include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/server/api.hpp>
+#include <inferwatch/server/request_target.hpp>
 #include <inferwatch/server/router.hpp>
 #include <inferwatch/store/database.hpp>
 #include <inferwatch/store/reader.hpp>
@@ -14,7 +15,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include <unistd.h>
 #include <cstddef>
@@ -73,16 +73,6 @@ struct World {
   std::unique_ptr<server::ApiContext> context;
 };
 
-// As http_server.cpp's parse_target: path and query, percent-decoded.
-bool parse_target(std::string_view target, server::Request& out) {
-  const auto url = boost::urls::parse_origin_form(target);
-  if (!url) return false;
-  out.path = std::string(url->path());
-  for (const auto& param : url->params())
-    out.query[std::string(param.key)] = std::string(param.value);
-  return true;
-}
-
 void check_response(const server::Response& response) {
   FUZZ_CHECK(response.status >= 200 && response.status < 600);
   FUZZ_CHECK(response.status != 500);
@@ -117,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& message = parser.get();
   server::Request request;
   request.method = std::string(message.method_string());
-  if (!parse_target(message.target(), request)) return 0;  // 400
+  if (!server::parse_target(message.target(), request)) return 0;  // 400
   const auto auth = message[http::field::authorization];
   if (auth.starts_with("Bearer "))
     request.bearer_token = std::string(auth.substr(7));
