@@ -166,6 +166,18 @@ class TorchModel final : public Model {
   config::PostprocessMode m_mode;
 };
 
+// Values in the module's weights and buffers that are NaN or infinite.
+long long count_non_finite(const torch::jit::Module& module) {
+  long long n = 0;
+  const auto count = [&n](const at::Tensor& t) {
+    if (t.defined() && at::isFloatingType(t.scalar_type()))
+      n += at::logical_not(at::isfinite(t)).sum().item<std::int64_t>();
+  };
+  for (const at::Tensor& p : module.parameters()) count(p);
+  for (const at::Tensor& b : module.buffers()) count(b);
+  return n;
+}
+
 // Run the model at batch sizes 1 and max on a mid-gray input and check what comes back.
 util::Result<void> warm_up(Model& model, std::size_t max_batch) {
   const ModelInfo& info = model.info();
@@ -256,6 +268,7 @@ util::Result<std::unique_ptr<Model>> load_on_this_thread(const config::Config& c
   if (info.labels.empty()) info.labels = util::non_empty_lines(extra["labels.txt"]);
 
   try {
+    info.non_finite_parameters = count_non_finite(module);
     module.eval();
     if (dtype != at::kFloat) module.to(dtype);
     if (mc.optimize) {

@@ -20,6 +20,9 @@ struct ModelInfo {
   bool optimized = false;
   double load_ms = 0;
   double warmup_ms = 0;
+  // NaN or infinite values in the weights and buffers as loaded (before any optimization folds
+  // them into constants): a broken checkpoint the gate refuses.
+  long long non_finite_parameters = 0;
 };
 
 }  // namespace inferwatch::infer
