@@ -18,20 +18,12 @@ using std::chrono::milliseconds;
 // Without a systemd watchdog, a stall is still logged after this long.
 constexpr milliseconds k_default_stall_limit{60'000};
 
-// The keys a SIGHUP applies while running; every other key needs a restart. Keep in step with
-// adopt_live_keys().
-bool is_live_key(const std::string& key) {
-  // The repository and its routes are read once at start.
-  if (key == "model.repository" || key == "model.default") return false;
-  return key.starts_with("model.") || key.starts_with("preprocess.") ||
-         key.starts_with("postprocess.") || key == "log.level";
-}
-
-// Take the live keys from `loaded` into `running`; the rest stays, so it is reported again on the
-// next SIGHUP.
+// Take the keys config::applies_at_reload() names from `loaded` into `running`; the rest stays,
+// so it is reported again on the next SIGHUP.
 void adopt_live_keys(config::Config& running, const config::Config& loaded) {
   const config::Model kept = running.model;
   running.model = loaded.model;
+  running.model.threads = kept.threads;
   running.model.repository = kept.repository;
   running.model.default_model = kept.default_model;
   running.preprocess = loaded.preprocess;
@@ -120,7 +112,7 @@ void ServiceLoop::reload() {
     return;
   }
   for (const auto& key : config::changed_keys(m_running, loaded.config)) {
-    if (is_live_key(key)) {
+    if (config::applies_at_reload(key)) {
       spdlog::info("configuration: {} changed", key);
     } else {
       spdlog::warn("configuration: {} changed; it needs a restart to take effect", key);

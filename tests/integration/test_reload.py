@@ -156,6 +156,25 @@ def test_sighup_applies_live_keys_and_names_those_that_need_a_restart(daemon, mo
     assert daemon.stop() == 0
 
 
+def test_sighup_names_model_threads_as_needing_a_restart_and_keeps_it(daemon):
+    # LibTorch's thread pool keeps the size the first model gave it, so a reload cannot apply a
+    # new model.threads: the report must say so, and the reloaded model keep the running value.
+    # (An explicit value: with 0, each load measures the model and may choose differently.)
+    text = daemon.config.read_text()
+    daemon.config.write_text(text.replace('name = "shapes"', 'name = "shapes"\nthreads = 1'))
+    daemon.start()
+    _, before = daemon.http("GET", "/v1/model")
+    assert before["threads"] == 1
+    daemon.config.write_text(text.replace('name = "shapes"', 'name = "shapes-b"\nthreads = 2'))
+    daemon.hup()
+    daemon.wait_for(lambda: daemon.http("GET", "/v1/model")[1]["name"] == "shapes-b",
+                    what="the model from the new config")
+    log = daemon.log_text()
+    assert "configuration: model.threads changed; it needs a restart" in log
+    assert daemon.http("GET", "/v1/model")[1]["threads"] == before["threads"]
+    assert daemon.stop() == 0
+
+
 def test_sighup_with_a_broken_config_keeps_everything_running(daemon):
     daemon.start()
     _, before = daemon.http("GET", "/v1/model")
