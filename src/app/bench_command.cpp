@@ -1,7 +1,6 @@
 #include <inferwatch/app/bench_command.hpp>
 
 #include <inferwatch/app/daemon_parts.hpp>
-#include <inferwatch/infer/prepared_input.hpp>
 #include <inferwatch/pipeline/core_budget.hpp>
 #include <inferwatch/pipeline/decode_arena.hpp>
 #include <inferwatch/pipeline/pipeline.hpp>
@@ -41,14 +40,14 @@ double median(std::vector<double> v) {
 }
 
 infer::PreparedInput prepare_file(const std::filesystem::path& file, const config::Config& config,
-                                  const infer::Preprocessor& preprocessor) {
+                                  const models::Engine& engine) {
   auto bytes = util::read_file(file, config.watch.max_file_bytes);
   if (!bytes) {
     infer::PreparedInput failed;
     failed.input = bytes.error();
     return failed;
   }
-  return infer::prepare_input(*bytes, preprocessor);
+  return engine.prepare(*bytes);
 }
 
 struct ForwardLimit {
@@ -59,7 +58,7 @@ struct ForwardLimit {
 };
 
 // Forward only, on inputs prepared beforehand: nothing but the model runs.
-ForwardLimit measure_forward(pipeline::Engine& engine, const std::vector<infer::PreparedInput>& ok,
+ForwardLimit measure_forward(models::Engine& engine, const std::vector<infer::PreparedInput>& ok,
                              std::size_t batch_size, double min_seconds) {
   std::vector<const infer::InputTensor*> batch;
   for (std::size_t i = 0; batch.size() < batch_size; ++i) {
@@ -99,26 +98,22 @@ struct ComputeLimit {
 
 struct Prepared {
   std::size_t index;
-  infer::PreparedInput input;
+  models::Input input;
 };
 using PreparedPtr = std::unique_ptr<Prepared>;
 
 // Forward `batch` (holding cores from `budget` if given), then build and serialize each result
-// as the daemon does. Counts errors into `limit` and empties `batch`.
-void finish_batch(pipeline::Engine& engine, const std::vector<std::filesystem::path>& files,
-                  std::vector<PreparedPtr>& batch, pipeline::CoreBudget* budget,
-                  ComputeLimit& limit) {
-  std::vector<const infer::InputTensor*> inputs;
-  for (const auto& item : batch) inputs.push_back(&item->input.input.value());
+// as the daemon does (Engine::run, the daemon's own path). Counts errors into `limit` and
+// empties `batch`.
+void finish_batch(models::Engine& engine, std::vector<PreparedPtr>& batch,
+                  pipeline::CoreBudget* budget, ComputeLimit& limit) {
+  std::vector<models::Input*> inputs;
+  for (const auto& item : batch) inputs.push_back(&item->input);
   std::optional<pipeline::CoreBudget::Forward> hold;
   if (budget) hold.emplace(*budget, engine.forward_threads());
-  auto outputs = engine.model().forward(inputs);
+  const auto records = engine.run(inputs);
   hold.reset();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto path = files[batch[i]->index].string();
-    auto record =
-        outputs ? engine.builder().finished(path, batch[i]->input, std::move((*outputs)[i]), {})
-                : engine.builder().failed(path, &batch[i]->input, outputs.error(), {});
+  for (const auto& record : records) {
     if (!record.ok()) ++limit.errors;
     (void)util::to_json_text(results::to_json(record));
   }
@@ -128,7 +123,7 @@ void finish_batch(pipeline::Engine& engine, const std::vector<std::filesystem::p
 // The daemon's shape: one decode worker per core (oneTBB) fills a queue bounded like the
 // pipeline's in-flight items; this thread takes full batches and runs the model. Decoding and
 // the model share the cores through a CoreBudget, as in the pipeline.
-ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config& config,
+ComputeLimit measure_compute_pool(models::Engine& engine, const config::Config& config,
                                   const std::vector<std::filesystem::path>& files,
                                   std::size_t batch_size) {
   pipeline::CoreBudget budget(pipeline::DecodeArena::cores());
@@ -147,7 +142,8 @@ ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config
       item->index = i;
       {
         const pipeline::CoreBudget::Decode core(budget);
-        item->input = prepare_file(files[i], config, engine.preprocessor());
+        item->input.path = files[i].string();
+        item->input.prepared = prepare_file(files[i], config, engine);
       }
       ready.push(std::move(item));
     });
@@ -156,14 +152,14 @@ ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config
   for (std::size_t taken = 0; taken < files.size(); ++taken) {
     PreparedPtr item;
     ready.pop(item);
-    if (!item->input.input) {
+    if (!item->input.prepared.input) {
       ++limit.errors;
     } else {
       batch.push_back(std::move(item));
     }
-    if (batch.size() == batch_size) finish_batch(engine, files, batch, &budget, limit);
+    if (batch.size() == batch_size) finish_batch(engine, batch, &budget, limit);
   }
-  if (!batch.empty()) finish_batch(engine, files, batch, &budget, limit);
+  if (!batch.empty()) finish_batch(engine, batch, &budget, limit);
   limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
   all_decoded.wait();
   return limit;
@@ -172,7 +168,7 @@ ComputeLimit measure_compute_pool(pipeline::Engine& engine, const config::Config
 // The other way to share the cores: a oneTBB pipeline whose parallel stage decodes and whose
 // serial stage batches and runs the model on the same threads (no third thread, no budget).
 // Faster for a light one-thread model, whose forward fits between decodes.
-ComputeLimit measure_compute_pipeline(pipeline::Engine& engine, const config::Config& config,
+ComputeLimit measure_compute_pipeline(models::Engine& engine, const config::Config& config,
                                       const std::vector<std::filesystem::path>& files,
                                       std::size_t batch_size) {
   ComputeLimit limit;
@@ -190,20 +186,22 @@ ComputeLimit measure_compute_pipeline(pipeline::Engine& engine, const config::Co
                                                      [&](std::size_t i) {
                                                        auto item = std::make_unique<Prepared>();
                                                        item->index = i;
-                                                       item->input = prepare_file(
-                                                           files[i], config, engine.preprocessor());
+                                                       item->input.path = files[i].string();
+                                                       item->input.prepared =
+                                                           prepare_file(files[i], config, engine);
                                                        return item;
                                                      }) &
-          tbb::make_filter<PreparedPtr, void>(
-              tbb::filter_mode::serial_out_of_order, [&](PreparedPtr item) {
-                if (!item->input.input) {
-                  ++limit.errors;
-                  return;
-                }
-                batch.push_back(std::move(item));
-                if (batch.size() == batch_size) finish_batch(engine, files, batch, nullptr, limit);
-              }));
-  if (!batch.empty()) finish_batch(engine, files, batch, nullptr, limit);
+          tbb::make_filter<PreparedPtr, void>(tbb::filter_mode::serial_out_of_order,
+                                              [&](PreparedPtr item) {
+                                                if (!item->input.prepared.input) {
+                                                  ++limit.errors;
+                                                  return;
+                                                }
+                                                batch.push_back(std::move(item));
+                                                if (batch.size() == batch_size)
+                                                  finish_batch(engine, batch, nullptr, limit);
+                                              }));
+  if (!batch.empty()) finish_batch(engine, batch, nullptr, limit);
   limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
   return limit;
 }
@@ -230,7 +228,7 @@ int bench_command(const config::Config& config, const BenchOptions& options) {
   std::vector<double> decode_ms;
   for (std::size_t i = 0; i < std::min<std::size_t>(files.size(), 200); ++i) {
     const auto t = Clock::now();
-    auto prepared = prepare_file(files[i], config, (*engine)->preprocessor());
+    auto prepared = prepare_file(files[i], config, **engine);
     decode_ms.push_back(util::ms_between(t, Clock::now()));
     if (prepared.input) sample.push_back(std::move(prepared));
   }
@@ -243,9 +241,8 @@ int bench_command(const config::Config& config, const BenchOptions& options) {
 
   // Decode on all cores: the machine's decode limit.
   const auto decode_started = Clock::now();
-  tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
-    (void)prepare_file(files[i], config, (*engine)->preprocessor());
-  });
+  tbb::parallel_for(std::size_t{0}, files.size(),
+                    [&](std::size_t i) { (void)prepare_file(files[i], config, **engine); });
   const double decode_files_per_s =
       static_cast<double>(files.size()) / seconds_since(decode_started);
 

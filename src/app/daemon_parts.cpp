@@ -71,14 +71,15 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
   return parts;
 }
 
-util::Result<std::shared_ptr<pipeline::Engine>> load_engine(const config::Config& config) {
+util::Result<std::shared_ptr<models::Engine>> load_engine(const config::Config& config,
+                                                          spdlog::level::level_enum level) {
   auto model = infer::load_torch_model(config);
   if (!model) return model.error();
   const auto& info = (*model)->info();
-  spdlog::info(
-      "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
+  spdlog::log(
+      level, "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
       info.version, info.device, info.labels.size(), info.threads, info.load_ms, info.warmup_ms);
-  return std::make_shared<pipeline::Engine>(std::move(*model), config.preprocess,
+  return std::make_shared<models::Engine>(std::move(*model), config.preprocess,
                                             config.postprocess);
 }
 

@@ -3,6 +3,7 @@
 #include <inferwatch/app/bench_command.hpp>
 #include <inferwatch/app/check_command.hpp>
 #include <inferwatch/app/config_options.hpp>
+#include <inferwatch/app/gate_command.hpp>
 #include <inferwatch/app/infer_command.hpp>
 #include <inferwatch/app/logging.hpp>
 #include <inferwatch/app/scan_command.hpp>
@@ -62,6 +63,7 @@ int run(int argc, char** argv) {
   InferOptions infer_options;
   CheckOptions check_options;
   BenchOptions bench_options;
+  GateCommandOptions gate_options;
   std::filesystem::path scan_dir;
 
   CLI::App* serve =
@@ -101,6 +103,18 @@ int run(int argc, char** argv) {
   bench->add_option("--seconds", bench_options.seconds,
                     "Minimum duration of the forward measurement (default 3)");
 
+  CLI::App* gate = cli.add_subcommand(
+      "gate",
+      "Run the deployment gate on a model version directory (model.toml, golden set); exit 0 "
+      "passed, 1 refused");
+  gate->add_option("DIR", gate_options.dir, "Model version directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  gate->add_option("--live-accuracy", gate_options.live_accuracy,
+                   "Golden-set accuracy of the live version, for [gate] max_accuracy_drop")
+      ->check(CLI::Range(0.0, 1.0));
+  gate->add_flag("--json", gate_options.json, "Print the verdict as JSON");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -112,6 +126,7 @@ int run(int argc, char** argv) {
     const config::Loaded loaded = load_config(config_options);
     setup_logging(loaded.config.log);
     if (*check) return check_command(loaded, check_options);
+    if (*gate) return gate_command(gate_options);
     if (report_problems(loaded)) return 2;
     if (*infer) return infer_command(loaded.config, infer_options);
     if (*serve) return serve_command(config_options, loaded.config);

@@ -18,8 +18,8 @@
 
 #include <pthread.h>
 #include <atomic>
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
 
 namespace inferwatch::app {
 
@@ -60,11 +60,12 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   metrics.model_loaded(model.name, model.version, model.device);
   server::Broadcaster broadcaster;
   pipeline::Pipeline pipeline(
-      config, parts->roots, *parts->database, parts->engine,
-      [&](std::int64_t id, const std::string& path, const std::string& json) {
-        broadcaster.publish(id, path, json);
-      },
-      &metrics);
+      config, parts->roots,
+      {.store = *parts->database,
+       .engine = parts->engine,
+       .listener = [&](std::int64_t id, const std::string& path,
+                       const std::string& json) { broadcaster.publish(id, path, json); },
+       .metrics = &metrics});
   parts->engine.reset();  // the pipeline holds it; a reload must be able to free it
   pipeline.start();
   ModelReloader reloader(config, pipeline, metrics);
@@ -150,7 +151,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   spdlog::info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
                config.batching.drain_timeout_ms);
   notifier.stopping();
-  reloader.shutdown();  // a reload's reply may still go to an HTTP client and to systemd
+  reloader.shutdown();      // a reload's reply may still go to an HTTP client and to systemd
   pipeline.close_intake();  // a scan waiting for room must not hold up the watcher's stop
   watcher.stop();
   watching = false;

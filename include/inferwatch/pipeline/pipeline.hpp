@@ -2,24 +2,28 @@
 
 // The processing pipeline (SPEC §4), from candidate files to committed results:
 //
-//   candidates ─▶ [store thread] stat, settle, record in SQLite (the backlog), feed at most
-//                 `capacity` jobs ─▶ [decode pool, oneTBB work stealing] read beneath the watch
-//                 root + verify version, decode + preprocess ─▶ [batcher thread]
-//                 forward + postprocess ─▶ [store thread] assign ids, write sidecars, commit
-//                 result + "done" in one transaction ─▶ listener (pushes)
+//   Intake ─▶ [store thread] Recorder: stat, settle, record in the store (the backlog);
+//             feed at most `capacity` jobs (CrashGuard picks which may start)
+//          ─▶ [decode pool, oneTBB work stealing] read beneath the watch root + verify the
+//             version, Engine::prepare (decode + preprocess)
+//          ─▶ [batcher thread] Engine::run (forward + postprocess)
+//          ─▶ [store thread] Committer: ids in commit order (ResultIds), sidecars, result +
+//             "done" in one transaction ─▶ listener (pushes); SidecarRetry, Retention
 //
-// Exactly once: the result row and the file's done state commit together; the sidecar is written
-// first, so a crash between the two leaves a sidecar whose id was never committed. The next run
-// computes that file again and replaces the sidecar: a sidecar sits in the share, where anyone
-// could have written it, so nothing in it is trusted (SPEC §4). Ownership: the store thread owns
-// the Store; models are only used on the batcher thread. Hot reload: use_engine() swaps the model
-// for items decoded afterwards; items already decoded finish on the engine they were prepared for.
+// Each part has its own contract in its header; this class owns the threads and moves work
+// between the parts. Exactly once: see Committer. A failing store never loses work: every part
+// keeps what it could not hand over, and the store thread retries with backoff (store_problem()
+// says why meanwhile). Ownership: the store thread owns the Store; models are only used on the
+// batcher thread. Hot reload: use_engine() swaps the model for items decoded afterwards; items
+// already decoded finish on the engine they were prepared for.
 
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/metrics/metrics.hpp>
-#include <inferwatch/pipeline/engine.hpp>
+#include <inferwatch/models/engine.hpp>
 #include <inferwatch/results/record.hpp>
+#include <inferwatch/results/sidecar_sink.hpp>
 #include <inferwatch/store/store.hpp>
+#include <inferwatch/util/clock.hpp>
 #include <inferwatch/watch/candidate.hpp>
 
 #include <chrono>
@@ -32,6 +36,8 @@
 #include <vector>
 
 namespace inferwatch::pipeline {
+
+using models::Engine;
 
 struct PipelineStats {
   std::uint64_t detected = 0;  // candidates received
@@ -52,11 +58,20 @@ class Pipeline {
   using Listener =
       std::function<void(std::int64_t id, const std::string& path, const std::string& json)>;
 
-  // `database` and `metrics` (optional) must outlive the pipeline. Only the settings that cannot
-  // change while running are read from `config` (the engine carries the model's own settings).
-  Pipeline(const config::Config& config, std::vector<std::filesystem::path> roots,
-           store::Store& database, std::shared_ptr<Engine> engine, Listener listener = {},
-           metrics::Metrics* metrics = nullptr);
+  // What the pipeline works with. Everything referenced must outlive the pipeline.
+  struct Parts {
+    store::Store& store;
+    std::shared_ptr<Engine> engine;
+    Listener listener = {};
+    metrics::Metrics* metrics = nullptr;
+    results::SidecarSink* sidecars = nullptr;  // null: the real sidecar files
+    const util::Clock* clock = nullptr;        // null: the steady clock
+  };
+
+  // Only the settings that cannot change while running are read from `config` (the engine
+  // carries the model's own settings). Throws std::runtime_error when a root cannot be opened.
+  Pipeline(const config::Config& config, const std::vector<std::filesystem::path>& roots,
+           Parts parts);
   ~Pipeline();
 
   void start();

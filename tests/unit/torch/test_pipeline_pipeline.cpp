@@ -8,8 +8,10 @@
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/store/database.hpp>
 
+#include "../support/faulty_sidecars.hpp"
 #include "../support/faulty_store.hpp"
 #include "../support/images.hpp"
+#include "../support/manual_clock.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -20,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -89,6 +92,18 @@ struct Rig {
   config::Config config;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<FaultyStore> store;
+  test::FaultySidecars sidecars;
+  // Time for the pipeline's decisions (backoffs, retries) moves only when the test moves it, or
+  // while `ticking` (20 ms of it per 2 ms real), for tests that just need time to pass.
+  test::ManualClock clock;
+  std::atomic<bool> ticking{true};
+  std::atomic<bool> done{false};
+  std::thread ticker{[this] {
+    while (!done) {
+      if (ticking) clock.advance(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }};
   FakeModel* model = nullptr;
   Seen seen;
   std::unique_ptr<pipeline::Pipeline> pipeline;
@@ -104,21 +119,37 @@ struct Rig {
     auto fake = std::make_unique<FakeModel>(config);
     model = fake.get();
     auto engine =
-        std::make_shared<pipeline::Engine>(std::move(fake), config.preprocess, config.postprocess);
+        std::make_shared<models::Engine>(std::move(fake), config.preprocess, config.postprocess);
     pipeline = std::make_unique<pipeline::Pipeline>(
-        config, std::vector<std::filesystem::path>{dir / "share"}, *store, engine,
-        [this](std::int64_t id, const std::string& path, const std::string&) {
-          std::lock_guard lock(seen.mutex);
-          seen.ids.push_back(id);
-          seen.paths.insert(path);
-          seen.changed.notify_all();
-        });
+        config, std::vector<std::filesystem::path>{dir / "share"},
+        pipeline::Pipeline::Parts{
+            .store = *store,
+            .engine = engine,
+            .listener =
+                [this](std::int64_t id, const std::string& path, const std::string&) {
+                  std::lock_guard lock(seen.mutex);
+                  seen.ids.push_back(id);
+                  seen.paths.insert(path);
+                  seen.changed.notify_all();
+                },
+            .sidecars = &sidecars,
+            .clock = &clock});
     pipeline->start();
     // The batcher thread warms up with one forward of zeros first: count only real images.
     REQUIRE(eventually([&] { return model->images >= 1; }));
     model->images = 0;
   }
-  ~Rig() { pipeline->stop(std::chrono::seconds(5)); }
+  ~Rig() {
+    pipeline->stop(std::chrono::seconds(5));
+    done = true;
+    ticker.join();
+  }
+
+  std::optional<std::string> current(const std::string& name) {
+    auto r = db->current_result((dir / "share").string(), name);
+    REQUIRE(r.ok());
+    return *r;
+  }
 
   // Save `n` small PNGs and hand them over as a watcher would after IN_CLOSE_WRITE.
   void drop(int n, const std::string& prefix) {
@@ -183,6 +214,53 @@ TEST_CASE("pipeline::Pipeline with a failing store") {
     CHECK(rig.seen.paths.size() == 12);
     CHECK(rig.model->images == 12);
   }
+}
+
+TEST_CASE("pipeline::Pipeline with a share that refuses sidecars") {
+  Rig rig;
+  rig.ticking = false;  // the retry schedule is driven by hand below
+
+  SUBCASE("the predictions are kept in the store and the sidecars written once the share allows") {
+    rig.sidecars.fail(true);
+    rig.drop(3, "ro");
+    REQUIRE(rig.seen.wait_for(3));
+    CHECK_FALSE(std::filesystem::exists(rig.dir / "share/ro0.png.result.json"));
+    const std::string stored = rig.current("ro0.png").value();
+    CHECK(stored.find("\"predictions\"") != std::string::npos);
+    CHECK(stored.find("\"sidecar_error\"") != std::string::npos);
+    CHECK_FALSE(rig.pipeline->store_problem().has_value());  // the store is fine
+    const int attempts = rig.sidecars.attempts();
+    rig.sidecars.fail(false);
+    CHECK(rig.sidecars.attempts() == attempts);  // not retried while the clock stands still
+    REQUIRE(eventually([&] {
+      rig.clock.advance(std::chrono::milliseconds(100));  // the first retry is due after 1 s
+      return std::filesystem::exists(rig.dir / "share/ro2.png.result.json") &&
+             rig.current("ro2.png").value().find("sidecar_error") == std::string::npos;
+    }));
+    CHECK(rig.sidecars.attempts() == attempts + 3);
+    CHECK(slurp(rig.dir / "share/ro0.png.result.json") == rig.current("ro0.png").value());
+    CHECK(rig.model->images == 3);  // nothing decoded again
+  }
+}
+
+TEST_CASE("pipeline::Pipeline store backoff follows the clock") {
+  Rig rig;
+  rig.ticking = false;
+  rig.store->set(Fault::everything);
+  rig.drop(1, "b");
+  REQUIRE(eventually([&] { return rig.pipeline->store_problem().has_value(); }));
+  const int failures = rig.store->failures();
+  CHECK(failures == 1);  // no retry while the clock stands still
+  REQUIRE(eventually([&] {
+    rig.clock.advance(std::chrono::milliseconds(10));  // the first backoff is 100 ms
+    return rig.store->failures() > failures;
+  }));
+  rig.store->set(Fault::none);
+  REQUIRE(eventually([&] {
+    rig.clock.advance(std::chrono::milliseconds(100));
+    return rig.seen.ids.size() == 1;
+  }));
+  REQUIRE(eventually([&] { return !rig.pipeline->store_problem().has_value(); }));
 }
 
 TEST_SUITE_END();
