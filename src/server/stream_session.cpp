@@ -22,6 +22,9 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 
 constexpr std::int64_t k_replay_page = 256;
+// How long a client being closed has to take the message in flight and the close frame; past
+// that, the connection is dropped without them.
+constexpr std::chrono::seconds k_close_grace{30};
 
 class StreamSession final : public Subscriber, public std::enable_shared_from_this<StreamSession> {
  public:
@@ -29,6 +32,7 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
                 StreamShared& shared)
       : m_ws(std::move(stream)),
         m_heartbeat(m_ws.get_executor()),
+        m_cutoff(m_ws.get_executor()),
         m_last_sent(after),
         m_prefix(util::to_valid_utf8(prefix)),
         m_shared(shared) {
@@ -83,7 +87,12 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
     query.limit = std::min<std::int64_t>(
         k_replay_page, std::max<std::size_t>(1, m_shared.options.queue_messages / 2));
     query.path_prefix = m_prefix;
-    const auto rows = m_shared.options.reader->results(query);
+    const auto found = m_shared.options.reader->results(query);
+    if (!found) {
+      // The database cannot answer now: the client resumes from its last id when it can.
+      return close_with(websocket::close_code::try_again_later, found.error().message);
+    }
+    const auto& rows = *found;
     bool more = static_cast<std::int64_t>(rows.size()) == query.limit;
     for (const auto& row : rows) {
       if (!m_queue.empty() && m_queued_bytes + row.json.size() > m_shared.options.queue_bytes / 2) {
@@ -160,6 +169,15 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
 
   // The client falls behind: tell it why, and let it resume with ?after=<last id it has>.
   void close_slow() {
+    if (m_closing) return;
+    beast::error_code ec;
+    const auto peer = beast::get_lowest_layer(m_ws).socket().remote_endpoint(ec);
+    spdlog::info(
+        "result stream {}: closed as a slow consumer ({} messages, {} bytes waiting); it "
+        "may resume with after={}",
+        ec ? std::string("client")
+           : fmt::format("client {}:{}", peer.address().to_string(), peer.port()),
+        m_queue.size() + m_held.size(), m_queued_bytes, m_last_sent);
     close_with(websocket::close_code::try_again_later, "slow consumer", "slow_consumer");
   }
 
@@ -171,8 +189,15 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
     m_shared.options.broadcaster->unsubscribe(this);
     m_heartbeat.cancel();
     m_queue.erase(m_queue.begin() + (m_writing ? 1 : 0), m_queue.end());  // drop what was not sent
-    // One write may be in flight: close once it ends, and give up on a client that never reads.
-    beast::get_lowest_layer(m_ws).expires_after(std::chrono::seconds(30));
+    // One write may be in flight: close once it ends. A client that stops reading holds that
+    // write, and this session, until Beast's idle timeout (minutes of silence; never while the
+    // client keeps sending), and a timeout set on the TCP stream now would not reach the write
+    // and the read already pending: so past the grace, the socket is closed under them.
+    m_cutoff.expires_after(k_close_grace);
+    m_cutoff.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // the session finished in time
+      beast::get_lowest_layer(self->m_ws).close();
+    });
     if (m_writing)
       m_close_after_write = true;
     else
@@ -207,11 +232,13 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
     if (!m_closing) m_reason = reason;  // a slow-consumer close keeps its own reason
     m_closing = true;
     m_heartbeat.cancel();
+    m_cutoff.cancel();
     m_shared.options.broadcaster->unsubscribe(this);
   }
 
   websocket::stream<beast::tcp_stream> m_ws;
   net::steady_timer m_heartbeat;
+  net::steady_timer m_cutoff;  // drops a closing client that does not take the close
   beast::flat_buffer m_read_buffer;
   std::deque<std::shared_ptr<const std::string>> m_queue;  // strand only, like everything below
   std::size_t m_queued_bytes = 0;

@@ -79,33 +79,91 @@ def test_path_prefix_filter_and_heartbeat(tmp_path, samples):
         d.kill()
 
 
+SLOW_QUEUE = '[server]\nlisten = "127.0.0.1:0"\nws_queue_messages = 16\nws_queue_bytes = 65536\n'
+SLOW_CLOSED = "closed as a slow consumer"
+
+
+def slow_socket(d):
+    """A connection to the daemon on which little can be in flight. Besides the small receive
+    buffer, the small segment size keeps the daemon's send buffer small: on loopback the kernel
+    otherwise grows it to megabytes, and a client that reads nothing would look like one that keeps
+    up until far more results than a test makes."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    sock.connect(("127.0.0.1", d.port))
+    return sock
+
+
+async def connect_slow(d):
+    # No keepalive pings (the daemon would answer them only once it can write again) and small
+    # client-side buffers: this client holds a few KiB, then stops taking data off the socket.
+    return await websockets.connect(ws_url(d), sock=slow_socket(d), max_queue=1, read_limit=4096,
+                                    max_size=None, ping_interval=None)
+
+
+async def read_until_closed(ws, seconds):
+    """Every message until the daemon closes `ws`; fails, instead of waiting on, if it has not
+    closed it after `seconds` (heartbeats would otherwise keep the reads coming forever)."""
+    got, deadline = [], time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            got.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
+    except websockets.ConnectionClosed:
+        return got
+    except asyncio.TimeoutError:
+        pass
+    pytest.fail(f"the daemon has not closed the stream {seconds} s after it gave up on the client "
+                f"({len(got)} messages read)")
+
+
 def test_slow_consumer_is_closed_and_resumes_with_after(tmp_path, samples):
-    d = Daemon(tmp_path, server_config='[server]\nlisten = "127.0.0.1:0"\nws_queue_messages = 16\n'
-                                       'ws_queue_bytes = 65536\n').start()
+    d = Daemon(tmp_path, server_config=SLOW_QUEUE).start()
     try:
         async def scenario():
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a client that reads slowly
-            sock.connect(("127.0.0.1", d.port))
-            ws = await websockets.connect(ws_url(d), sock=sock, max_queue=1, max_size=None)
-            drop(d, samples, [f"s{i:04d}.png" for i in range(800)])
-            d.wait_for(lambda: len(d.current()) == 800, what="800 results", timeout=300)
-            got = []
-            try:
-                while True:
-                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
-            except websockets.ConnectionClosed:
-                pass
+            ws = await connect_slow(d)
+            # The client reads nothing until the daemon has found it slow, then reads at once
+            # (within the daemon's grace for taking the close frame).
+            await asyncio.get_running_loop().run_in_executor(None, lambda: (
+                drop(d, samples, [f"s{i:04d}.png" for i in range(800)]),
+                d.wait_for(lambda: SLOW_CLOSED in d.log_text(), timeout=300,
+                           what="the daemon to close the client that reads nothing as slow")))
+            got = await read_until_closed(ws, 60)
             return got, ws.close_code, ws.close_reason
         got, code, reason = asyncio.run(scenario())
         assert (code, reason) == (1013, "slow consumer")
         got = [r for r in got if "schema" in r]
         last = max((r["id"] for r in got), default=0)
+        d.wait_for(lambda: len(d.current()) == 800, what="800 results", timeout=300)
         rest, _ = asyncio.run(collect(ws_url(d, after=last), lambda r: len(r) >= 800 - len(got)))
         ids = [r["id"] for r in got + rest]
         assert len(ids) == len(set(ids)) == 800, "resuming with after= loses nothing"
-        assert "inferwatch_websocket_disconnects_total{reason=\"slow_consumer\"} 1" in \
-            __import__("test_http").curl(d.url + "/metrics")[1]
+        d.wait_for(lambda: d.metric("inferwatch_websocket_disconnects_total",
+                                    reason="slow_consumer") == 1,
+                   timeout=30, what="one slow_consumer disconnect counted")
+    finally:
+        d.kill()
+
+
+def test_slow_consumer_that_never_reads_is_let_go(tmp_path, samples):
+    # The daemon gives a client it closes a grace to take the message in flight and the close
+    # frame; one that never reads must not keep its session (and the write stuck on it) forever.
+    d = Daemon(tmp_path, server_config=SLOW_QUEUE).start()
+    try:
+        async def scenario():
+            ws = await connect_slow(d)
+            # A blocking wait: the event loop does not run, so the client takes nothing more.
+            drop(d, samples, [f"n{i:04d}.png" for i in range(800)])
+            d.wait_for(lambda: SLOW_CLOSED in d.log_text(), timeout=300,
+                       what="the daemon to close the client that reads nothing as slow")
+            d.wait_for(lambda: d.metric("inferwatch_websocket_clients") == 0, timeout=90,
+                       what="the daemon to let go of the client that never takes the close")
+            ws.transport.abort()
+        asyncio.run(scenario())
+        assert d.metric("inferwatch_websocket_disconnects_total", reason="slow_consumer") == 1
     finally:
         d.kill()
 
