@@ -21,7 +21,7 @@ struct Migration {
   void (*convert)(SQLite::Database&) = nullptr;
 };
 
-inline constexpr std::array<Migration, 3> k_migrations = {
+inline constexpr std::array<Migration, 4> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
     Migration{R"sql(
 CREATE TABLE files (
@@ -105,6 +105,22 @@ ALTER TABLE results ADD COLUMN path_bytes BLOB NOT NULL DEFAULT x'';
     Migration{R"sql(
 ALTER TABLE files ADD COLUMN sidecar_missing INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX files_sidecar_missing ON files (id) WHERE sidecar_missing = 1;
+)sql"},
+
+    // 4: the model registry (store::ModelCatalog): every repository version seen, its state, gate
+    // verdict and rollout (JSON), so a restart resumes each model's rollout where it was.
+    Migration{R"sql(
+CREATE TABLE model_versions (
+  model        TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  dir          TEXT NOT NULL,
+  state        TEXT NOT NULL,  -- candidate, live, retired, refused, rolled_back, waiting
+  gate_json    TEXT NOT NULL DEFAULT '',
+  rollout_json TEXT NOT NULL DEFAULT '',
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  PRIMARY KEY (model, version)
+) STRICT;
 )sql"},
 };
 
