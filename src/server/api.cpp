@@ -32,6 +32,12 @@ std::optional<Response> read_int(const Request& r, const std::string& key, std::
   return std::nullopt;
 }
 
+// The database could not answer (locked past its timeout, failing): 503, with the store's code
+// and message, so a client retries instead of taking "not found" for an answer.
+Response store_unavailable(const util::Error& error) {
+  return error_response(503, error.code, error.message);
+}
+
 std::string query_or(const Request& r, const std::string& key, std::string fallback = {}) {
   const auto it = r.query.find(key);
   return it == r.query.end() ? fallback : it->second;
@@ -51,7 +57,9 @@ Response list_results(const ApiContext& c, const Request& r) {
         400, "invalid_parameter",
         fmt::format("status must be ok or error, got \"{}\"", util::to_valid_utf8(q.status)));
   }
-  const auto rows = c.reader.results(q);
+  const auto found = c.reader.results(q);
+  if (!found) return store_unavailable(found.error());
+  const auto& rows = *found;
   // The stored JSON is already serialized: splice it rather than parse it again.
   std::string body = "{\"results\":[";
   for (std::size_t i = 0; i < rows.size(); ++i) body += (i ? "," : "") + rows[i].json;
@@ -69,7 +77,9 @@ Response one_result(const ApiContext& c, const Request& r) {
         400, "invalid_parameter",
         fmt::format("result id must be an integer, got \"{}\"", util::to_valid_utf8(text)));
   }
-  const auto row = c.reader.result(id);
+  const auto found = c.reader.result(id);
+  if (!found) return store_unavailable(found.error());
+  const auto& row = *found;
   if (!row) return error_response(404, "not_found", fmt::format("no result {}", id));
   return json_response(row->json);
 }
@@ -87,7 +97,9 @@ Response latest_result(const ApiContext& c, const Request& r) {
                             "path_bytes must be the name's bytes in base64 (standard alphabet, "
                             "with padding)");
     }
-    const auto row = c.reader.latest_by_bytes(*bytes);
+    const auto found = c.reader.latest_by_bytes(*bytes);
+    if (!found) return store_unavailable(found.error());
+    const auto& row = *found;
     if (!row) {
       return error_response(
           404, "not_found",
@@ -99,7 +111,9 @@ Response latest_result(const ApiContext& c, const Request& r) {
   if (path.empty())
     return error_response(400, "invalid_parameter",
                           "path or path_bytes is required, e.g. ?path=alice/part-17.png");
-  const auto row = c.reader.latest(path);
+  const auto found = c.reader.latest(path);
+  if (!found) return store_unavailable(found.error());
+  const auto& row = *found;
   if (!row) {
     return error_response(404, "not_found",
                           fmt::format("no result for {}", util::to_valid_utf8(path)));
@@ -125,7 +139,9 @@ Response model_info(const infer::ModelInfo& m) {
 }
 
 Response status(const ApiContext& c) {
-  const auto counts = c.reader.counts();
+  const auto counted = c.reader.counts();
+  if (!counted) return store_unavailable(counted.error());
+  const auto& counts = *counted;
   boost::json::array roots;
   for (const auto& root : c.roots) roots.push_back(boost::json::string(root.string()));
   const auto uptime =

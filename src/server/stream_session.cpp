@@ -90,7 +90,9 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
     const auto found = m_shared.options.reader->results(query);
     if (!found) {
       // The database cannot answer now: the client resumes from its last id when it can.
-      return close_with(websocket::close_code::try_again_later, found.error().message);
+      spdlog::warn("result stream: cannot replay: {}", found.error().message);
+      return close_with(websocket::close_code::try_again_later,
+                        "the database cannot answer now; resume with after", "store_unavailable");
     }
     const auto& rows = *found;
     bool more = static_cast<std::int64_t>(rows.size()) == query.limit;

@@ -455,28 +455,43 @@ TEST_CASE("store::Reader and names") {
   auto reader = std::move(*inferwatch::store::Reader::open(path));
 
   SUBCASE("latest by the raw bytes finds exactly that file") {
-    CHECK(reader->latest(k_bad)->json == R"({"n":"bad"})");
-    CHECK(reader->latest("x\xFF.png")->json == R"({"n":"ff"})");
-    CHECK_FALSE(reader->latest("x\xFE.png").has_value());
+    CHECK(ok(reader->latest(k_bad))->json == R"({"n":"bad"})");
+    CHECK(ok(reader->latest("x\xFF.png"))->json == R"({"n":"ff"})");
+    CHECK_FALSE(ok(reader->latest("x\xFE.png")).has_value());
   }
   SUBCASE("latest by the display form finds the file; a file named exactly that wins") {
-    CHECK(reader->latest("x\xEF\xBF\xBD.png")->json == R"({"n":"ff"})");
-    CHECK(reader->latest(k_bad_shown)->json == R"({"n":"valid"})");
+    CHECK(ok(reader->latest("x\xEF\xBF\xBD.png"))->json == R"({"n":"ff"})");
+    CHECK(ok(reader->latest(k_bad_shown))->json == R"({"n":"valid"})");
   }
   SUBCASE("latest_by_bytes takes only the exact raw name") {
-    CHECK(reader->latest_by_bytes(k_bad)->json == R"({"n":"bad"})");
-    CHECK(reader->latest_by_bytes(k_bad_shown)->json == R"({"n":"valid"})");
-    CHECK_FALSE(reader->latest_by_bytes("x\xEF\xBF\xBD.png").has_value());
+    CHECK(ok(reader->latest_by_bytes(k_bad))->json == R"({"n":"bad"})");
+    CHECK(ok(reader->latest_by_bytes(k_bad_shown))->json == R"({"n":"valid"})");
+    CHECK_FALSE(ok(reader->latest_by_bytes("x\xEF\xBF\xBD.png")).has_value());
   }
   SUBCASE("path_prefix compares with the display path, raw bytes or not") {
     inferwatch::store::ResultQuery q;
     q.path_prefix = "alice/bad\xEF\xBF\xBD";
-    CHECK(reader->results(q).size() == 2);
+    CHECK(ok(reader->results(q)).size() == 2);
     q.path_prefix = "x\xFF";
-    const auto rows = reader->results(q);
+    const auto rows = ok(reader->results(q));
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].path == "x\xEF\xBF\xBD.png");
   }
+}
+
+TEST_CASE("store::Reader failures are values") {
+  TempDir dir;
+  const auto path = dir.path() / "x.db";
+  { auto db = ok(Database::open(path)); }
+  auto reader = ok(inferwatch::store::Reader::open(path));
+  // What a damaged or foreign database looks like to the API: its tables are not there.
+  exec_raw(path, "DROP TABLE results");
+  const auto listed = reader->results({});
+  REQUIRE_FALSE(listed.ok());
+  CHECK(listed.error().code == "store_failed");
+  CHECK(listed.error().message.find("listing results") != std::string::npos);
+  CHECK_FALSE(reader->result(1).ok());
+  CHECK_FALSE(reader->counts().ok());
 }
 
 TEST_CASE("store::Database::reserve_ids") {

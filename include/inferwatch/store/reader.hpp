@@ -1,7 +1,8 @@
 #pragma once
 
 // Read-only queries for the API, on their own SQLite connection (WAL lets them run beside the
-// writer). Thread-safe: calls are serialized on an internal mutex (each is a short indexed query).
+// writer). Failures come back as values (`store_busy`, `store_failed`; see store.hpp): nothing
+// SQLite throws leaves the store module. Thread-safe: calls are serialized on an internal mutex (each is a short indexed query).
 
 #include <inferwatch/util/result.hpp>
 
@@ -47,15 +48,15 @@ class Reader {
   ~Reader();
 
   // Results with id > query.after, oldest first, at most query.limit.
-  std::vector<StoredJson> results(const ResultQuery& query);
-  std::optional<StoredJson> result(std::int64_t id);
+  util::Result<std::vector<StoredJson>> results(const ResultQuery& query);
+  util::Result<std::optional<StoredJson>> result(std::int64_t id);
   // The current result of the file at `path` (relative to its root), in any root. `path` is the
   // raw name or its display form (SPEC §5); when several files match, the one whose raw name is
   // `path` wins, then the newest result.
-  std::optional<StoredJson> latest(const std::string& path);
+  util::Result<std::optional<StoredJson>> latest(const std::string& path);
   // The current result of the file whose raw name is exactly `bytes`, in any root.
-  std::optional<StoredJson> latest_by_bytes(const std::string& bytes);
-  Counts counts();
+  util::Result<std::optional<StoredJson>> latest_by_bytes(const std::string& bytes);
+  util::Result<Counts> counts();
   // True when a trivial query succeeds (for readiness).
   bool healthy();
 
