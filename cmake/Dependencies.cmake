@@ -3,7 +3,7 @@
 #   inferwatch::opencv  OpenCV core + imgproc + imgcodecs (no CMake config without libopencv-dev)
 #   Boost::json Boost::url Boost::headers, libuv::uv, SQLite::SQLite3, prometheus-cpp::core,
 #   SQLiteCpp, fmt::fmt, spdlog::spdlog, tomlplusplus::tomlplusplus, CLI11::CLI11, TBB::tbb, doctest::doctest,
-#   OpenSSL::Crypto, inferwatch::systemd
+#   OpenSSL::Crypto, inferwatch::systemd, LibArchive::LibArchive (model version uploads)
 
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
@@ -33,6 +33,7 @@ find_package(SQLite3 REQUIRED)
 find_package(SQLiteCpp REQUIRED CONFIG)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(doctest REQUIRED CONFIG)
+find_package(LibArchive 3.6 REQUIRED)  # libarchive-dev; CMake's FindLibArchive
 
 pkg_check_modules(libuv REQUIRED IMPORTED_TARGET libuv)
 add_library(libuv::uv ALIAS PkgConfig::libuv)
