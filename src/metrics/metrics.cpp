@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -28,6 +29,19 @@ constexpr std::array<std::string_view, 5> k_stages = {"settle", "queue", "decode
 constexpr std::array<std::string_view, 7> k_rescan_reasons = {
     "startup", "periodic", "overflow", "unknown_watch", "watch_failed", "retry", "requested"};
 constexpr std::array<std::string_view, 5> k_code_classes = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+constexpr std::array<std::string_view, 3> k_arms = {"live", "shadow", "canary"};
+constexpr std::array<std::string_view, 5> k_rollout_states = {"stable", "shadow", "canary",
+                                                              "promoted", "rolled_back"};
+constexpr std::array<std::string_view, 4> k_rollback_reasons = {"manual", "error_rate", "agreement",
+                                                                "latency"};
+
+// `value` when it is one of `known`, else `fallback`: label values stay a closed set.
+template <std::size_t N>
+std::string closed(std::string_view value, const std::array<std::string_view, N>& known,
+                   std::string_view fallback) {
+  const bool ok = std::find(known.begin(), known.end(), value) != known.end();
+  return std::string(ok ? value : fallback);
+}
 
 }  // namespace
 
@@ -105,7 +119,45 @@ struct Metrics::Families {
                            .Help("Store rounds that failed (database busy, full or failing) and "
                                  "are retried with backoff")
                            .Register(r)
-                           .Add({})) {
+                           .Add({})),
+        model_results(prometheus::BuildCounter()
+                          .Name("inferwatch_model_results_total")
+                          .Help("Results made by each model version, by arm (live, shadow, "
+                                "canary) and status")
+                          .Register(r)),
+        model_latency(prometheus::BuildHistogram()
+                          .Name("inferwatch_model_inference_seconds")
+                          .Help("One file's share of a model version's forward pass, by arm")
+                          .Register(r)),
+        gate_verdicts(prometheus::BuildCounter()
+                          .Name("inferwatch_model_gate_verdicts_total")
+                          .Help("Gate verdicts on new model versions, by result (passed, refused)")
+                          .Register(r)),
+        promotions(prometheus::BuildCounter()
+                       .Name("inferwatch_model_promotions_total")
+                       .Help("Candidate versions made live, automatically or by hand")
+                       .Register(r)),
+        rollbacks(prometheus::BuildCounter()
+                      .Name("inferwatch_model_rollbacks_total")
+                      .Help("Rollbacks, by reason (manual, error_rate, agreement, latency)")
+                      .Register(r)),
+        rollout_files(prometheus::BuildGauge()
+                          .Name("inferwatch_model_rollout_files")
+                          .Help("Files counted in the model's current (or last) rollout")
+                          .Register(r)),
+        rollout_agreement(prometheus::BuildGauge()
+                              .Name("inferwatch_model_rollout_agreement_ratio")
+                              .Help("Top-1 agreement of the shadow candidate with the live "
+                                    "version so far (absent until measured)")
+                              .Register(r)),
+        rollout_state(prometheus::BuildGauge()
+                          .Name("inferwatch_model_rollout_state")
+                          .Help("1 for the model's current rollout state, 0 for the others")
+                          .Register(r)),
+        version_info(prometheus::BuildGauge()
+                         .Name("inferwatch_model_version_info")
+                         .Help("1 for each version of each model, by its state")
+                         .Register(r)) {
     for (std::size_t i = 0; i < k_stages.size(); ++i) {
       stage[i] = &stages.Add({{"stage", std::string(k_stages[i])}}, latency_buckets());
     }
@@ -140,8 +192,19 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& reloads;
   prometheus::Family<prometheus::Counter>& config_reloads;
   prometheus::Counter& store_failures;
-  std::mutex model_mutex;  // guards the model_info series swap
+  prometheus::Family<prometheus::Counter>& model_results;
+  prometheus::Family<prometheus::Histogram>& model_latency;
+  prometheus::Family<prometheus::Counter>& gate_verdicts;
+  prometheus::Family<prometheus::Counter>& promotions;
+  prometheus::Family<prometheus::Counter>& rollbacks;
+  prometheus::Family<prometheus::Gauge>& rollout_files;
+  prometheus::Family<prometheus::Gauge>& rollout_agreement;
+  prometheus::Family<prometheus::Gauge>& rollout_state;
+  prometheus::Family<prometheus::Gauge>& version_info;
+  std::mutex model_mutex;  // guards the model_info series swap and the two maps below
   prometheus::Gauge* model_current = nullptr;
+  std::map<std::string, prometheus::Gauge*> agreement_series;       // by model
+  std::map<std::string, std::vector<prometheus::Gauge*>> versions;  // by model
 };
 
 Metrics::Metrics()
@@ -200,7 +263,67 @@ void Metrics::config_reload(bool ok) {
   m_f->config_reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();
 }
 
+void Metrics::model_result(const std::string& model, const std::string& version,
+                           std::string_view arm, bool ok, std::optional<double> seconds) {
+  const std::string a = closed(arm, k_arms, "live");
+  m_f->model_results
+      .Add({{"model", model}, {"version", version}, {"arm", a}, {"status", ok ? "ok" : "error"}})
+      .Increment();
+  if (seconds) {
+    m_f->model_latency.Add({{"model", model}, {"version", version}, {"arm", a}}, latency_buckets())
+        .Observe(*seconds);
+  }
+}
+
+void Metrics::model_gate_verdict(const std::string& model, bool passed) {
+  m_f->gate_verdicts.Add({{"model", model}, {"result", passed ? "passed" : "refused"}}).Increment();
+}
+
+void Metrics::model_promotion(const std::string& model) {
+  m_f->promotions.Add({{"model", model}}).Increment();
+}
+
+void Metrics::model_rollback(const std::string& model, std::string_view reason) {
+  m_f->rollbacks.Add({{"model", model}, {"reason", closed(reason, k_rollback_reasons, "other")}})
+      .Increment();
+}
+
+void Metrics::model_rollout(const std::string& model, std::string_view state, std::int64_t files,
+                            std::optional<double> agreement) {
+  m_f->rollout_files.Add({{"model", model}}).Set(static_cast<double>(files));
+  for (const auto s : k_rollout_states) {
+    m_f->rollout_state.Add({{"model", model}, {"state", std::string(s)}}).Set(s == state ? 1 : 0);
+  }
+  std::lock_guard lock(m_f->model_mutex);
+  auto& series = m_f->agreement_series[model];
+  if (agreement) {
+    if (!series) series = &m_f->rollout_agreement.Add({{"model", model}});
+    series->Set(*agreement);
+  } else if (series) {
+    m_f->rollout_agreement.Remove(series);
+    series = nullptr;
+  }
+}
+
+void Metrics::model_versions(const std::string& model,
+                             const std::vector<std::pair<std::string, std::string>>& states) {
+  std::lock_guard lock(m_f->model_mutex);
+  auto& series = m_f->versions[model];
+  for (auto* gauge : series) m_f->version_info.Remove(gauge);
+  series.clear();
+  for (const auto& [version, state] : states) {
+    series.push_back(
+        &m_f->version_info.Add({{"model", model}, {"version", version}, {"state", state}}));
+    series.back()->Set(1);
+  }
+}
+
+void Metrics::before_scrape(std::function<void()> refresh) {
+  m_before_scrape.push_back(std::move(refresh));
+}
+
 std::string Metrics::scrape() const {
+  for (const auto& refresh : m_before_scrape) refresh();
   auto families = m_registry->Collect();
   append_process_metrics(families);
   std::ostringstream out;

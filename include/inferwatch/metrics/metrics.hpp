@@ -6,9 +6,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace prometheus {
 class Registry;
@@ -47,6 +51,29 @@ class Metrics {
   // A store round failed (busy, full, I/O error); it is retried with backoff.
   void store_failure();
 
+  // Model lifecycle (SPEC §10). `model` and `version` are names from the model repository
+  // (models::valid_repository_name: bounded by its contents).
+  // One file's result made by `version` on `arm` (live, shadow or canary); `seconds` is its share
+  // of the forward when known.
+  void model_result(const std::string& model, const std::string& version, std::string_view arm,
+                    bool ok, std::optional<double> seconds = std::nullopt);
+  void model_gate_verdict(const std::string& model, bool passed);
+  void model_promotion(const std::string& model);
+  // `reason`: manual, error_rate, agreement or latency (anything else counts as other).
+  void model_rollback(const std::string& model, std::string_view reason);
+  // A model's rollout as it stands: its state (stable, shadow, canary, promoted, rolled_back),
+  // the files counted, and the shadow agreement so far (absent: not measured).
+  void model_rollout(const std::string& model, std::string_view state, std::int64_t files,
+                     std::optional<double> agreement);
+  // A model's versions and their states (live, candidate, waiting, retired, rolled_back,
+  // refused), replacing the ones set before for it.
+  void model_versions(const std::string& model,
+                      const std::vector<std::pair<std::string, std::string>>& version_states);
+
+  // Run `refresh` at the start of every scrape (gauges read from elsewhere, e.g. the rollouts).
+  // Call before the server starts; `refresh` runs on the scraping thread.
+  void before_scrape(std::function<void()> refresh);
+
   // The Prometheus text exposition (format 0.0.4), process_* metrics included.
   std::string scrape() const;
 
@@ -54,6 +81,7 @@ class Metrics {
   struct Families;
   std::shared_ptr<prometheus::Registry> m_registry;
   std::unique_ptr<Families> m_f;
+  std::vector<std::function<void()>> m_before_scrape;
 };
 
 }  // namespace inferwatch::metrics
