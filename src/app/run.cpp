@@ -6,6 +6,7 @@
 #include <inferwatch/app/gate_command.hpp>
 #include <inferwatch/app/infer_command.hpp>
 #include <inferwatch/app/logging.hpp>
+#include <inferwatch/app/models_command.hpp>
 #include <inferwatch/app/scan_command.hpp>
 #include <inferwatch/app/serve_command.hpp>
 #include <inferwatch/app/version.hpp>
@@ -64,6 +65,7 @@ int run(int argc, char** argv) {
   CheckOptions check_options;
   BenchOptions bench_options;
   GateCommandOptions gate_options;
+  ModelsCommandOptions models_options;
   std::filesystem::path scan_dir;
 
   CLI::App* serve =
@@ -115,6 +117,39 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   gate->add_flag("--json", gate_options.json, "Print the verdict as JSON");
 
+  CLI::App* models = cli.add_subcommand(
+      "models",
+      "The model lifecycle through the running daemon's API: list (default), promote, rollback, "
+      "upload; exit 0 done, 1 refused");
+  models
+      ->add_option("-c,--config", config_options.file,
+                   "TOML configuration file: server.listen and server.token_file")
+      ->check(CLI::ExistingFile);
+  models->add_option("--listen", models_options.listen,
+                     "HOST:PORT of the daemon (default: [server] listen)");
+  models->add_flag("--json", models_options.json, "Print the daemon's JSON reply as it is");
+  models->add_option("--timeout", models_options.timeout_s,
+                     "Seconds to wait for the daemon (default 600: the gate can take long)");
+  models->fallthrough();
+  models->require_subcommand(0, 1);
+  models->add_subcommand("list", "Each model: rollout state, live and candidate versions, gates");
+  CLI::App* promote = models->add_subcommand("promote", "Make NAME's candidate version live");
+  promote->add_option("NAME", models_options.name, "Model name")->required();
+  CLI::App* rollback = models->add_subcommand(
+      "rollback", "Retire NAME's candidate, undo its last promotion, or make --to VERSION live");
+  rollback->add_option("NAME", models_options.name, "Model name")->required();
+  rollback->add_option("--to", models_options.to_version, "A retained version to make live");
+  rollback->add_option("--reason", models_options.reason, "Why, kept with the rollback");
+  CLI::App* upload = models->add_subcommand(
+      "upload", "Upload DIR as version VERSION of model NAME: gated, then rolled out");
+  upload->add_option("NAME", models_options.name, "Model name")->required();
+  upload->add_option("VERSION", models_options.version, "The new version's name")->required();
+  upload
+      ->add_option("DIR", models_options.dir,
+                   "The version directory (model.toml, model file, golden/)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +167,10 @@ int run(int argc, char** argv) {
     if (*serve) return serve_command(config_options, loaded.config);
     if (*scan) return scan_command(loaded.config, scan_dir);
     if (*bench) return bench_command(loaded.config, bench_options);
+    if (*models) {
+      for (const auto* sub : models->get_subcommands()) models_options.action = sub->get_name();
+      return models_command(loaded.config, models_options);
+    }
   } catch (const std::exception& e) {
     std::cerr << "inferwatch: fatal: " << e.what() << '\n';
     return 2;
