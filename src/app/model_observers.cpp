@@ -19,7 +19,7 @@ void record_registry_event(metrics::Metrics& metrics, const models::RegistryEven
 
 void refresh_model_gauges(metrics::Metrics& metrics, const models::Registry& registry) {
   for (const models::RolloutSnapshot& s : registry.rollouts()) {
-    metrics.model_rollout(s.model, models::to_string(s.state), s.counters.files,
+    metrics.model_rollout(s.model, models::to_string(s.state), s.started_at, s.counters.files,
                           s.counters.agreement());
   }
   // The versions' states are the catalog's, which only describe() shows.

@@ -145,6 +145,10 @@ struct Metrics::Families {
                           .Name("inferwatch_model_rollout_files")
                           .Help("Files counted in the model's current (or last) rollout")
                           .Register(r)),
+        rollout_started(prometheus::BuildGauge()
+                            .Name("inferwatch_model_rollout_started_timestamp_seconds")
+                            .Help("When the model's current (or last) rollout started (Unix time)")
+                            .Register(r)),
         rollout_agreement(prometheus::BuildGauge()
                               .Name("inferwatch_model_rollout_agreement_ratio")
                               .Help("Top-1 agreement of the shadow candidate with the live "
@@ -198,6 +202,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& promotions;
   prometheus::Family<prometheus::Counter>& rollbacks;
   prometheus::Family<prometheus::Gauge>& rollout_files;
+  prometheus::Family<prometheus::Gauge>& rollout_started;
   prometheus::Family<prometheus::Gauge>& rollout_agreement;
   prometheus::Family<prometheus::Gauge>& rollout_state;
   prometheus::Family<prometheus::Gauge>& version_info;
@@ -288,9 +293,12 @@ void Metrics::model_rollback(const std::string& model, std::string_view reason) 
       .Increment();
 }
 
-void Metrics::model_rollout(const std::string& model, std::string_view state, std::int64_t files,
+void Metrics::model_rollout(const std::string& model, std::string_view state,
+                            std::chrono::system_clock::time_point started, std::int64_t files,
                             std::optional<double> agreement) {
   m_f->rollout_files.Add({{"model", model}}).Set(static_cast<double>(files));
+  m_f->rollout_started.Add({{"model", model}})
+      .Set(std::chrono::duration<double>(started.time_since_epoch()).count());
   for (const auto s : k_rollout_states) {
     m_f->rollout_state.Add({{"model", model}, {"state", std::string(s)}}).Set(s == state ? 1 : 0);
   }
@@ -307,6 +315,12 @@ void Metrics::model_rollout(const std::string& model, std::string_view state, st
 
 void Metrics::model_versions(const std::string& model,
                              const std::vector<std::pair<std::string, std::string>>& states) {
+  m_f->gate_verdicts.Add({{"model", model}, {"result", "passed"}});
+  m_f->gate_verdicts.Add({{"model", model}, {"result", "refused"}});
+  m_f->promotions.Add({{"model", model}});
+  for (const auto reason : k_rollback_reasons) {
+    m_f->rollbacks.Add({{"model", model}, {"reason", std::string(reason)}});
+  }
   std::lock_guard lock(m_f->model_mutex);
   auto& series = m_f->versions[model];
   for (auto* gauge : series) m_f->version_info.Remove(gauge);

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 
 using inferwatch::metrics::Metrics;
@@ -54,13 +55,16 @@ TEST_CASE("metrics::Metrics model lifecycle") {
     CHECK(has_line(text, R"(inferwatch_model_rollbacks_total{model="shapes",reason="other"} 1)"));
   }
   SUBCASE("model_rollout: one state is 1, the agreement series exists only while measured") {
-    m.model_rollout("shapes", "shadow", 40, 0.95);
+    m.model_rollout("shapes", "shadow", std::chrono::system_clock::from_time_t(1700000000), 40,
+                    0.95);
     auto text = m.scrape();
     CHECK(has_line(text, R"(inferwatch_model_rollout_state{model="shapes",state="shadow"} 1)"));
     CHECK(has_line(text, R"(inferwatch_model_rollout_state{model="shapes",state="stable"} 0)"));
     CHECK(has_line(text, R"(inferwatch_model_rollout_files{model="shapes"} 40)"));
     CHECK(has_line(text, R"(inferwatch_model_rollout_agreement_ratio{model="shapes"} 0.95)"));
-    m.model_rollout("shapes", "promoted", 0, std::nullopt);
+    CHECK(has_line(
+        text, R"(inferwatch_model_rollout_started_timestamp_seconds{model="shapes"} 1700000000)"));
+    m.model_rollout("shapes", "promoted", {}, 0, std::nullopt);
     text = m.scrape();
     CHECK(has_line(text, R"(inferwatch_model_rollout_state{model="shapes",state="shadow"} 0)"));
     CHECK(has_line(text, R"(inferwatch_model_rollout_state{model="shapes",state="promoted"} 1)"));
@@ -76,12 +80,17 @@ TEST_CASE("metrics::Metrics model lifecycle") {
                    R"(inferwatch_model_version_info{model="shapes",state="live",version="v2"} 1)"));
     CHECK(text.find(R"(state="candidate")") == std::string::npos);
     CHECK(text.find(R"(state="live",version="v1")") == std::string::npos);
+    // The model's counters exist from now on, at 0, so increase() sees their first event.
+    CHECK(has_line(text, R"(inferwatch_model_rollbacks_total{model="shapes",reason="manual"} 0)"));
+    CHECK(has_line(text,
+                   R"(inferwatch_model_gate_verdicts_total{model="shapes",result="refused"} 0)"));
+    CHECK(has_line(text, R"(inferwatch_model_promotions_total{model="shapes"} 0)"));
   }
   SUBCASE("before_scrape refreshes run on every scrape") {
     int runs = 0;
     m.before_scrape([&] {
       ++runs;
-      m.model_rollout("shapes", "canary", runs, std::nullopt);
+      m.model_rollout("shapes", "canary", {}, runs, std::nullopt);
     });
     m.scrape();
     const auto text = m.scrape();

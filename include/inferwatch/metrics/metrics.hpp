@@ -62,11 +62,14 @@ class Metrics {
   // `reason`: manual, error_rate, agreement or latency (anything else counts as other).
   void model_rollback(const std::string& model, std::string_view reason);
   // A model's rollout as it stands: its state (stable, shadow, canary, promoted, rolled_back),
-  // the files counted, and the shadow agreement so far (absent: not measured).
-  void model_rollout(const std::string& model, std::string_view state, std::int64_t files,
+  // when the current (or last) rollout started, the files counted, and the shadow agreement so
+  // far (absent: not measured).
+  void model_rollout(const std::string& model, std::string_view state,
+                     std::chrono::system_clock::time_point started, std::int64_t files,
                      std::optional<double> agreement);
   // A model's versions and their states (live, candidate, waiting, retired, rolled_back,
-  // refused), replacing the ones set before for it.
+  // refused), replacing the ones set before for it. Also creates the model's verdict, promotion
+  // and rollback counters at 0, so that a rate or increase() sees their first event.
   void model_versions(const std::string& model,
                       const std::vector<std::pair<std::string, std::string>>& version_states);
 
