@@ -32,6 +32,7 @@
 #include <inferwatch/config/model_manifest.hpp>
 #include <inferwatch/models/engine.hpp>
 #include <inferwatch/models/gate.hpp>
+#include <inferwatch/models/repository_listing.hpp>
 #include <inferwatch/models/rollout.hpp>
 #include <inferwatch/models/route_table.hpp>
 #include <inferwatch/results/record.hpp>
@@ -54,11 +55,6 @@ class ModelCatalog;
 }
 
 namespace inferwatch::models {
-
-// Whether `name` may be a model or version name: 1 to 64 bytes of [A-Za-z0-9._-], starting with
-// a letter or digit, not ending in ".tmp". Names starting with '.' (hidden, temporary, uploads
-// being staged) are skipped silently by the poll; other invalid names are logged once.
-bool valid_repository_name(std::string_view name);
 
 // What one routed file gets.
 struct Selection {
@@ -95,7 +91,8 @@ class Registry {
     std::filesystem::path repository;  // model.repository
     std::vector<config::Route> routes;
     std::string default_model;  // model.default
-    // How often the repository is listed (and rollout counts written to the catalog).
+    // How often the repository is listed (and rollout counts written to the catalog); 0: no
+    // poll thread, the owner calls poll_once() (tests).
     std::chrono::milliseconds poll{2000};
     // Wall-clock time for rollout events and the catalog (tests fix it).
     std::function<TimePoint()> now = [] { return std::chrono::system_clock::now(); };
@@ -145,8 +142,8 @@ class Registry {
   void observe(const Selection& selection, const results::Record& current,
                const results::Record* shadow = nullptr);
 
-  // By hand: make `model`'s candidate live. Errors: `unknown_model`, `no_candidate`,
-  // a store error if the catalog could not be written (the change stands in memory).
+  // By hand: make `model`'s candidate live. Errors: `unknown_model`, `no_candidate`. The catalog
+  // is written before it returns; a failed write is an event and is retried by the next poll.
   util::Result<RolloutEvent> promote(const std::string& model);
 
   // By hand: retire the candidate, or undo the last promotion, or (with `to_version`) make that
@@ -166,10 +163,12 @@ class Registry {
   util::Result<GateVerdict> add_version(const std::string& model, const std::string& version,
                                         const std::filesystem::path& staged_dir);
 
-  // For GET /v1/models: {"models": [{"name", "routed", "live_version", "candidate_version",
-  // "state", "rollout": <snapshot JSON>, "judgement": {"decision", "reason", "detail"},
-  // "versions": [{"version", "state", "directory", "gate": <verdict JSON or null>,
-  // "created_at", "updated_at"}, ...]}, ...]}; models by name, versions in the order found.
+  // For GET /v1/models: {"models": [{"name", "routed" (routes name it), "live_version",
+  // "candidate_version", "serving" (a live engine is loaded), "state", "rollout": <snapshot
+  // JSON>, "judgement": {"decision", "reason", "detail"}, "versions": [{"version", "state",
+  // "directory", "gate": <verdict JSON or null>, "created_at", "updated_at"}, ...]}, ...]}:
+  // every model in the repository or named by the routes, by name; versions in the order found.
+  // What is unknown is null.
   boost::json::object describe() const;
 
   // Each model's rollout as it stands (for metrics gauges), by model name.

@@ -1,0 +1,778 @@
+#include <inferwatch/models/registry.hpp>
+
+#include "registry_impl.hpp"
+
+#include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/log_fields.hpp>
+#include <inferwatch/util/time.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+namespace inferwatch::models {
+
+using detail::ModelSlot;
+using detail::VersionEntry;
+using store::ModelVersionState;
+namespace fs = std::filesystem;
+
+namespace {
+
+Outcome outcome_of(const results::Record& record) {
+  Outcome o;
+  o.ok = record.ok();
+  if (!record.predictions.empty()) {
+    o.label = record.predictions.front().label;
+    o.score = record.predictions.front().score;
+  }
+  o.latency_ms = record.timings.infer_ms;
+  return o;
+}
+
+std::string snapshot_json(const Rollout& rollout) {
+  return util::to_json_text(to_json(rollout.snapshot()));
+}
+
+// What the registry needs of a stored verdict: passed, and the golden-set accuracy.
+void read_verdict(VersionEntry& entry) {
+  entry.passed = false;
+  entry.accuracy.reset();
+  if (entry.gate_json.empty()) return;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(entry.gate_json, ec);
+  if (ec || !v.is_object()) return;
+  const auto& o = v.get_object();
+  if (const auto* p = o.if_contains("passed"); p && p->is_bool()) entry.passed = p->get_bool();
+  if (const auto* n = o.if_contains("numbers"); n && n->is_object()) {
+    if (const auto* a = n->get_object().if_contains("accuracy"); a && a->is_number()) {
+      entry.accuracy = a->to_number<double>();
+    }
+  }
+}
+
+GateVerdict manifest_refusal(const std::string& model, const std::string& version,
+                             const std::vector<config::Problem>& problems) {
+  GateVerdict v;
+  v.name = model;
+  v.version = version;
+  std::string message;
+  for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p.to_string();
+  v.reasons.push_back(GateReason{"manifest_invalid", std::move(message)});
+  return v;
+}
+
+void log_event(const RegistryEvent& e) {
+  const util::ScopedLogFields fields{{"model", e.model}, {"model_version", e.version}};
+  if (e.verdict) {
+    const GateVerdict& v = *e.verdict;
+    if (v.passed) {
+      spdlog::info("model {} version {}: passed the gate", e.model, e.version);
+      return;
+    }
+    std::string reasons;
+    for (const auto& r : v.reasons) reasons += fmt::format("\n  {}: {}", r.code, r.message);
+    spdlog::error("model {} version {}: refused by the gate, it will not serve:{}", e.model,
+                  e.version, reasons);
+  } else if (e.transition) {
+    const RolloutEvent& t = *e.transition;
+    const bool breach = t.to == RolloutState::rolled_back && t.reason != "manual";
+    spdlog::log(breach ? spdlog::level::warn : spdlog::level::info,
+                "model {}: {} → {} ({}): {}; live {}, candidate {}", e.model, to_string(t.from),
+                to_string(t.to), t.reason, t.detail, t.live_version,
+                t.candidate_version.empty() ? "none" : t.candidate_version);
+  } else if (e.error) {
+    spdlog::error("model {} version {}: {}: {}", e.model, e.version, e.error->code,
+                  e.error->message);
+  }
+}
+
+}  // namespace
+
+// ---- Impl: the parts every operation shares --------------------------------------------------
+
+std::optional<double> Registry::Impl::live_accuracy(const std::string& model) const {
+  std::shared_lock lock(mutex);
+  const auto it = models.find(model);
+  if (it == models.end() || !it->second.rollout) return std::nullopt;
+  const VersionEntry* live = it->second.find(it->second.rollout->live_version());
+  return live ? live->accuracy : std::nullopt;
+}
+
+util::Result<std::shared_ptr<Engine>> Registry::Impl::load(const std::string& model,
+                                                           const std::string& version,
+                                                           const fs::path& directory) const {
+  config::LoadedManifest loaded = config::load_manifest(directory);
+  if (!loaded.problems.empty()) {
+    return util::Error{"manifest_invalid",
+                       manifest_refusal(model, version, loaded.problems).reasons[0].message};
+  }
+  loaded.manifest.name = model;
+  loaded.manifest.version = version;
+  auto engine = loader(loaded.manifest);
+  if (engine && !*engine) return util::Error{"load_failed", "the loader gave no engine"};
+  return engine;
+}
+
+void Registry::Impl::reconcile(ModelSlot& m) {
+  const Rollout& r = *m.rollout;
+  const bool in_progress = m.in_progress();
+  const std::string snapshot = snapshot_json(r);
+  for (VersionEntry& e : m.versions) {
+    ModelVersionState want = e.state;
+    const bool was_serving =
+        e.state == ModelVersionState::live || e.state == ModelVersionState::candidate;
+    if (e.version == r.live_version()) {
+      want = ModelVersionState::live;
+    } else if (in_progress && e.version == r.candidate_version()) {
+      want = ModelVersionState::candidate;
+    } else if (was_serving) {
+      // It left: rolled back when it is the version the last rollback retired.
+      want = r.state() == RolloutState::rolled_back && e.version == r.candidate_version()
+                 ? ModelVersionState::rolled_back
+                 : ModelVersionState::retired;
+      e.rollout_json = snapshot;
+    }
+    if (want != e.state || want == ModelVersionState::live ||
+        want == ModelVersionState::candidate) {
+      e.state = want;
+      e.dirty = true;
+    }
+  }
+  m.live = nullptr;
+  m.candidate = nullptr;
+  if (auto it = m.engines.find(r.live_version()); it != m.engines.end()) m.live = it->second;
+  if (in_progress) {
+    if (auto it = m.engines.find(r.candidate_version()); it != m.engines.end()) {
+      m.candidate = it->second;
+    }
+  }
+  // Engines of versions that no longer serve are freed once the files holding them are done.
+  std::erase_if(m.engines, [&](const auto& kv) {
+    return kv.first != r.live_version() && !(in_progress && kv.first == r.candidate_version());
+  });
+  ++m.generation;
+}
+
+void Registry::Impl::admit(const std::string& model, const std::string& version,
+                           const fs::path& directory, const GateVerdict& verdict, Events& events) {
+  {
+    std::unique_lock lock(mutex);
+    ModelSlot& m = models[model];
+    VersionEntry entry;
+    entry.version = version;
+    entry.directory = directory;
+    entry.state = verdict.passed ? ModelVersionState::waiting : ModelVersionState::refused;
+    entry.gate_json = util::to_json_text(to_json(verdict));
+    entry.dirty = true;
+    read_verdict(entry);
+    entry.passed = verdict.passed;
+    m.versions.push_back(std::move(entry));
+  }
+  events.push_back(RegistryEvent{model, version, verdict, std::nullopt, std::nullopt});
+}
+
+GateVerdict Registry::Impl::judge(const std::string& model, const std::string& version,
+                                  const fs::path& directory) const {
+  config::LoadedManifest loaded = config::load_manifest(directory);
+  if (!loaded.problems.empty()) return manifest_refusal(model, version, loaded.problems);
+  loaded.manifest.name = model;
+  loaded.manifest.version = version;
+  GateVerdict verdict = gate(loaded.manifest, live_accuracy(model));
+  verdict.name = model;
+  verdict.version = version;
+  return verdict;
+}
+
+// The newest waiting version becomes live (the model's first) or starts its rollout, once no
+// other rollout is in progress; older waiting versions are superseded. A version that passed the
+// gate but does not load is refused with `load_failed`, and the next newest is tried.
+void Registry::Impl::activate(const std::string& model, Events& events) {
+  while (true) {
+    std::string version;
+    fs::path directory;
+    {
+      std::shared_lock lock(mutex);
+      const auto it = models.find(model);
+      if (it == models.end() || it->second.in_progress()) return;
+      for (auto v = it->second.versions.rbegin(); v != it->second.versions.rend(); ++v) {
+        if (v->state == ModelVersionState::waiting) {
+          version = v->version;
+          directory = v->directory;
+          break;
+        }
+      }
+    }
+    if (version.empty()) return;
+
+    config::LoadedManifest loaded = config::load_manifest(directory);
+    auto engine = load(model, version, directory);
+    std::unique_lock lock(mutex);
+    ModelSlot& m = models[model];
+    VersionEntry* entry = m.find(version);
+    if (!engine || !loaded.problems.empty()) {
+      const util::Error error = engine ? util::Error{"manifest_invalid",
+                                                     "model.toml changed while "
+                                                     "it was being loaded"}
+                                       : engine.error();
+      // Refused after all: record why beside the gate's numbers.
+      boost::system::error_code ec;
+      boost::json::value verdict = boost::json::parse(entry->gate_json, ec);
+      if (!ec && verdict.is_object()) {
+        auto& o = verdict.get_object();
+        o["passed"] = false;
+        if (!o["reasons"].is_array()) o["reasons"] = boost::json::array{};
+        o["reasons"].get_array().push_back(
+            boost::json::object{{"code", "load_failed"}, {"message", error.message}});
+        entry->gate_json = util::to_json_text(verdict);
+      }
+      entry->state = ModelVersionState::refused;
+      entry->passed = false;
+      entry->dirty = true;
+      events.push_back(RegistryEvent{model, version, std::nullopt, std::nullopt,
+                                     util::Error{"load_failed", error.message}});
+      continue;
+    }
+    for (VersionEntry& older : m.versions) {
+      if (older.state == ModelVersionState::waiting && older.version != version) {
+        older.state = ModelVersionState::retired;
+        older.dirty = true;
+      }
+    }
+    m.engines[version] = std::move(*engine);
+    const TimePoint now = options.now();
+    RolloutEvent event;
+    if (!m.rollout) {
+      m.rollout.emplace(model, version, now);
+      event = RolloutEvent{model,
+                           RolloutState::stable,
+                           RolloutState::stable,
+                           "first_version",
+                           "the model's first version to pass the gate",
+                           version,
+                           "",
+                           {},
+                           now};
+    } else {
+      auto started = m.rollout->start(version, loaded.manifest.rollout, now);
+      if (!started) {
+        entry->state = ModelVersionState::retired;
+        entry->dirty = true;
+        m.engines.erase(version);
+        events.push_back(
+            RegistryEvent{model, version, std::nullopt, std::nullopt, started.error()});
+        return;
+      }
+      event = std::move(*started);
+    }
+    reconcile(m);
+    events.push_back(RegistryEvent{model, version, std::nullopt, std::move(event), std::nullopt});
+    return;
+  }
+}
+
+void Registry::Impl::poll(Events& events) {
+  const RepositoryListing listing = list_repository(options.repository);
+  if (!listing.error.empty()) {
+    if (listing.error != reported_listing_error) {
+      events.push_back(RegistryEvent{"", "", std::nullopt, std::nullopt,
+                                     util::Error{"repository_unreadable", listing.error}});
+    }
+  }
+  reported_listing_error = listing.error;
+  for (const fs::path& bad : listing.invalid) {
+    if (reported_invalid.insert(bad).second) {
+      spdlog::warn(
+          "model repository: {} is skipped: a model or version name is 1 to 64 of "
+          "A-Z a-z 0-9 . _ -, starting with a letter or digit",
+          bad.string());
+    }
+  }
+  for (const FoundVersion& found : listing.versions) {
+    bool known = false;
+    {
+      std::shared_lock lock(mutex);
+      const auto it = models.find(found.model);
+      known = it != models.end() && it->second.find(found.version) != nullptr;
+    }
+    if (known) continue;
+    admit(found.model, found.version, found.directory,
+          judge(found.model, found.version, found.directory), events);
+  }
+  // Every model: a rollout may have ended since the last poll (observe() or by hand).
+  std::vector<std::string> names;
+  {
+    std::shared_lock lock(mutex);
+    for (const auto& [name, slot] : models) names.push_back(name);
+  }
+  for (const std::string& name : names) activate(name, events);
+}
+
+void Registry::Impl::flush(Events& events) {
+  std::lock_guard order(flush_mutex);  // writes land in the order their states were taken
+  std::vector<store::ModelVersionRow> rows;
+  const TimePoint now = options.now();
+  const std::string stamp = util::format_utc(now);
+  {
+    std::unique_lock lock(mutex);
+    for (auto& [name, m] : models) {
+      std::string snapshot;
+      if (m.rollout) snapshot = snapshot_json(*m.rollout);
+      for (VersionEntry& e : m.versions) {
+        const bool serving =
+            e.state == ModelVersionState::live || e.state == ModelVersionState::candidate;
+        if (!e.dirty && !(serving && m.counts_dirty)) continue;
+        store::ModelVersionRow row;
+        row.model = name;
+        row.version = e.version;
+        row.directory = e.directory.string();
+        row.state = e.state;
+        row.gate_json = e.gate_json;
+        row.rollout_json = serving ? snapshot : e.rollout_json;
+        rows.push_back(std::move(row));
+        e.dirty = false;
+        if (e.created_at.empty()) e.created_at = stamp;
+        e.updated_at = stamp;
+      }
+      m.counts_dirty = false;
+    }
+  }
+  if (rows.empty()) return;
+  if (auto written = catalog.put(rows, stamp); !written) {
+    // Written again by the next poll.
+    std::unique_lock lock(mutex);
+    for (const auto& row : rows) {
+      if (auto it = models.find(row.model); it != models.end()) {
+        if (VersionEntry* e = it->second.find(row.version)) e->dirty = true;
+      }
+    }
+    events.push_back(RegistryEvent{"", "", std::nullopt, std::nullopt, written.error()});
+  }
+}
+
+void Registry::Impl::emit(Events& events) {
+  if (events.empty()) return;
+  std::vector<Listener> copy;
+  {
+    std::lock_guard lock(listeners_mutex);
+    copy = listeners;
+  }
+  for (const RegistryEvent& e : events) {
+    log_event(e);
+    for (const auto& listener : copy) listener(e);
+  }
+  events.clear();
+}
+
+void Registry::Impl::wake_soon() {
+  {
+    std::lock_guard lock(thread_mutex);
+    woken = true;
+  }
+  wake.notify_one();
+}
+
+// ---- Registry ----------------------------------------------------------------------------------
+
+Registry::Registry(Options options, store::ModelCatalog& catalog, Loader loader, GateRunner gate)
+    : m_impl(std::make_unique<Impl>(std::move(options), catalog, std::move(loader),
+                                    std::move(gate))) {}
+
+Registry::~Registry() { stop(); }
+
+void Registry::on_event(Listener listener) {
+  std::lock_guard lock(m_impl->listeners_mutex);
+  m_impl->listeners.push_back(std::move(listener));
+}
+
+util::Result<void> Registry::start() {
+  Impl& d = *m_impl;
+  auto rows = d.catalog.versions();
+  if (!rows) return rows.error();
+  Impl::Events events;
+  const TimePoint now = d.options.now();
+  {
+    std::unique_lock lock(d.mutex);
+    for (store::ModelVersionRow& row : *rows) {
+      VersionEntry e;
+      e.version = std::move(row.version);
+      e.directory = row.directory;
+      e.state = row.state;
+      e.gate_json = std::move(row.gate_json);
+      e.rollout_json = std::move(row.rollout_json);
+      e.created_at = std::move(row.created_at);
+      e.updated_at = std::move(row.updated_at);
+      read_verdict(e);
+      d.models[row.model].versions.push_back(std::move(e));
+    }
+    for (auto& [name, m] : d.models) {
+      const auto live = std::find_if(m.versions.rbegin(), m.versions.rend(), [](const auto& e) {
+        return e.state == ModelVersionState::live;
+      });
+      if (live == m.versions.rend()) continue;
+      m.rollout.emplace(name, live->version, now);
+      auto snapshot = rollout_snapshot_from_json(live->rollout_json);
+      if (snapshot && snapshot->live_version == live->version && snapshot->model == name) {
+        m.rollout->restore(std::move(*snapshot));
+      }
+    }
+  }
+
+  // Load what served before the restart, outside the lock (select() sees no engine meanwhile).
+  std::vector<std::tuple<std::string, std::string, fs::path>> wanted;
+  {
+    std::shared_lock lock(d.mutex);
+    for (const auto& [name, m] : d.models) {
+      if (!m.rollout) continue;
+      if (const VersionEntry* e = m.find(m.rollout->live_version())) {
+        wanted.emplace_back(name, e->version, e->directory);
+      }
+      if (m.in_progress()) {
+        const VersionEntry* c = m.find(m.rollout->candidate_version());
+        wanted.emplace_back(name, m.rollout->candidate_version(), c ? c->directory : fs::path{});
+      }
+    }
+  }
+  for (const auto& [name, version, directory] : wanted) {
+    auto engine = d.load(name, version, directory);
+    std::unique_lock lock(d.mutex);
+    ModelSlot& m = d.models[name];
+    if (engine) {
+      m.engines[version] = std::move(*engine);
+      d.reconcile(m);
+      continue;
+    }
+    const bool is_candidate = m.in_progress() && version == m.rollout->candidate_version();
+    events.push_back(RegistryEvent{name, version, std::nullopt, std::nullopt, engine.error()});
+    if (is_candidate) {
+      auto back = m.rollout->roll_back(
+          fmt::format("the candidate could not be loaded at start: {}", engine.error().message),
+          now);
+      if (back) {
+        d.reconcile(m);
+        events.push_back(RegistryEvent{name, version, std::nullopt, *back, std::nullopt});
+      }
+    }
+  }
+
+  {
+    std::lock_guard admin(d.admin);
+    d.poll(events);
+    d.flush(events);
+  }
+  {
+    std::shared_lock lock(d.mutex);
+    for (const std::string& name : d.routes.model_names()) {
+      if (name.empty()) continue;  // no model.default
+      const auto it = d.models.find(name);
+      if (it == d.models.end() || !it->second.live) {
+        events.push_back(RegistryEvent{
+            name, "", std::nullopt, std::nullopt,
+            util::Error{"model_unavailable",
+                        fmt::format("routes send files to model {}, but no version of it in {} "
+                                    "passed the gate and loaded; its files get errors",
+                                    name, d.options.repository.string())}});
+      }
+    }
+  }
+  d.emit(events);
+
+  std::lock_guard lock(d.thread_mutex);
+  if (!d.thread.joinable() && !d.stopping && d.options.poll.count() > 0) {
+    d.thread = std::thread([&d, self = this] {
+      while (true) {
+        {
+          std::unique_lock wait(d.thread_mutex);
+          d.wake.wait_for(wait, d.options.poll, [&] { return d.stopping || d.woken; });
+          if (d.stopping) return;
+          d.woken = false;
+        }
+        self->poll_once();
+      }
+    });
+  }
+  return {};
+}
+
+void Registry::stop() {
+  Impl& d = *m_impl;
+  std::thread thread;
+  {
+    std::lock_guard lock(d.thread_mutex);
+    d.stopping = true;
+    thread = std::move(d.thread);
+  }
+  d.wake.notify_all();
+  if (thread.joinable()) thread.join();
+  Impl::Events events;
+  {
+    std::lock_guard admin(d.admin);
+    d.flush(events);
+  }
+  d.emit(events);
+}
+
+void Registry::poll_once() {
+  Impl& d = *m_impl;
+  Impl::Events events;
+  {
+    std::lock_guard admin(d.admin);
+    d.poll(events);
+    d.flush(events);
+  }
+  d.emit(events);
+}
+
+Selection Registry::select(std::string_view relative_path) const {
+  const Impl& d = *m_impl;
+  Selection s;
+  s.model = d.routes.model_for(relative_path);
+  std::shared_lock lock(d.mutex);
+  const auto it = d.models.find(s.model);
+  if (it == d.models.end() || !it->second.rollout) return s;
+  const ModelSlot& m = it->second;
+  s.generation = m.generation;
+  s.arm = m.candidate ? m.rollout->arm(relative_path) : Arm::live;
+  switch (s.arm) {
+    case Arm::live:
+      s.current = m.live;
+      break;
+    case Arm::shadow:
+      s.current = m.live;
+      s.shadow = m.candidate;
+      break;
+    case Arm::canary:
+      s.current = m.candidate;
+      break;
+  }
+  return s;
+}
+
+void Registry::observe(const Selection& selection, const results::Record& current,
+                       const results::Record* shadow) {
+  Impl& d = *m_impl;
+  Impl::Events events;
+  {
+    std::unique_lock lock(d.mutex);
+    const auto it = d.models.find(selection.model);
+    if (it == d.models.end()) return;
+    ModelSlot& m = it->second;
+    if (!m.in_progress() || m.generation != selection.generation) return;
+    bool counted = false;
+    switch (selection.arm) {
+      case Arm::live:
+        counted = m.rollout->observe_live(outcome_of(current));
+        break;
+      case Arm::canary:
+        counted = m.rollout->observe_canary(outcome_of(current));
+        break;
+      case Arm::shadow:
+        if (shadow) counted = m.rollout->observe_pair(outcome_of(current), outcome_of(*shadow));
+        break;
+    }
+    if (!counted) return;
+    m.counts_dirty = true;
+    auto event = m.rollout->decide(d.options.now());
+    if (!event) return;
+    const std::string version = event->candidate_version;
+    d.reconcile(m);
+    events.push_back(
+        RegistryEvent{selection.model, version, std::nullopt, std::move(*event), std::nullopt});
+  }
+  d.wake_soon();  // the poll thread writes the catalog and starts the next waiting version
+  d.emit(events);
+}
+
+util::Result<RolloutEvent> Registry::promote(const std::string& model) {
+  Impl& d = *m_impl;
+  Impl::Events events;
+  RolloutEvent result;
+  {
+    std::lock_guard admin(d.admin);
+    {
+      std::unique_lock lock(d.mutex);
+      const auto it = d.models.find(model);
+      if (it == d.models.end()) {
+        return util::Error{"unknown_model", fmt::format("no model named {}", model)};
+      }
+      ModelSlot& m = it->second;
+      if (!m.rollout) {
+        return util::Error{"no_candidate", fmt::format("model {} has no version yet", model)};
+      }
+      auto event = m.rollout->promote(d.options.now());
+      if (!event) return event.error();
+      result = *event;
+      d.reconcile(m);
+      events.push_back(
+          RegistryEvent{model, result.candidate_version, std::nullopt, result, std::nullopt});
+    }
+    d.flush(events);
+  }
+  d.wake_soon();
+  d.emit(events);
+  return result;
+}
+
+util::Result<RolloutEvent> Registry::roll_back(const std::string& model,
+                                               std::optional<std::string> to_version,
+                                               std::string reason) {
+  Impl& d = *m_impl;
+  Impl::Events events;
+  RolloutEvent result;
+  {
+    std::lock_guard admin(d.admin);
+    // Which version will be live afterwards, and whether its engine must be loaded first.
+    std::string target;
+    fs::path directory;
+    {
+      std::shared_lock lock(d.mutex);
+      const auto it = d.models.find(model);
+      if (it == d.models.end()) {
+        return util::Error{"unknown_model", fmt::format("no model named {}", model)};
+      }
+      const ModelSlot& m = it->second;
+      if (!m.rollout) {
+        return util::Error{"nothing_to_roll_back",
+                           fmt::format("model {} has no live version", model)};
+      }
+      const RolloutSnapshot s = m.rollout->snapshot();
+      if (to_version) {
+        const VersionEntry* e = m.find(*to_version);
+        if (!e) {
+          return util::Error{"unknown_version",
+                             fmt::format("model {} has no version {}", model, *to_version)};
+        }
+        if (m.in_progress() && *to_version == s.candidate_version) {
+          return util::Error{"is_candidate",
+                             fmt::format("version {} is model {}'s candidate: promote it instead",
+                                         *to_version, model)};
+        }
+        std::error_code ec;
+        if (!e->passed || !fs::is_directory(e->directory, ec)) {
+          return util::Error{
+              "version_unusable",
+              fmt::format("model {} version {} {}", model, *to_version,
+                          e->passed ? "has no directory any more" : "did not pass the gate")};
+        }
+        target = *to_version;
+        directory = e->directory;
+      } else if (!m.in_progress() && s.state == RolloutState::promoted &&
+                 !s.previous_version.empty()) {
+        const VersionEntry* e = m.find(s.previous_version);
+        if (!e) {
+          return util::Error{"version_unusable", fmt::format("model {} version {} is unknown",
+                                                             model, s.previous_version)};
+        }
+        target = s.previous_version;
+        directory = e->directory;
+      }
+      if (!target.empty() && (target == s.live_version || m.engines.contains(target))) {
+        directory.clear();  // loaded already
+      }
+    }
+    std::shared_ptr<Engine> engine;
+    if (!directory.empty()) {
+      auto loaded = d.load(model, target, directory);
+      if (!loaded) {
+        return util::Error{"load_failed", fmt::format("model {} version {}: {}", model, target,
+                                                      loaded.error().message)};
+      }
+      engine = std::move(*loaded);
+    }
+    {
+      std::unique_lock lock(d.mutex);
+      ModelSlot& m = d.models[model];
+      auto event = m.rollout->roll_back(std::move(reason), d.options.now(), to_version);
+      if (!event) return event.error();
+      if (engine) m.engines[target] = std::move(engine);
+      result = *event;
+      d.reconcile(m);
+      events.push_back(
+          RegistryEvent{model, result.candidate_version, std::nullopt, result, std::nullopt});
+    }
+    d.flush(events);
+  }
+  d.wake_soon();
+  d.emit(events);
+  return result;
+}
+
+util::Result<GateVerdict> Registry::add_version(const std::string& model,
+                                                const std::string& version,
+                                                const fs::path& staged_dir) {
+  Impl& d = *m_impl;
+  if (!valid_repository_name(model) || !valid_repository_name(version)) {
+    return util::Error{"invalid_name",
+                       fmt::format("\"{}/{}\": a model or version name is 1 to 64 of A-Z a-z 0-9 "
+                                   ". _ -, starting with a letter or digit",
+                                   model, version)};
+  }
+  Impl::Events events;
+  GateVerdict verdict;
+  {
+    std::lock_guard admin(d.admin);
+    const fs::path target = d.options.repository / model / version;
+    bool known = false;
+    {
+      std::shared_lock lock(d.mutex);
+      const auto it = d.models.find(model);
+      known = it != d.models.end() && it->second.find(version) != nullptr;
+    }
+    std::error_code ec;
+    if (known || fs::exists(fs::symlink_status(target, ec))) {
+      return util::Error{"version_exists",
+                         fmt::format("model {} already has a version {}", model, version)};
+    }
+    config::LoadedManifest loaded = config::load_manifest(staged_dir);
+    if (!loaded.problems.empty()) {
+      return util::Error{"manifest_invalid",
+                         manifest_refusal(model, version, loaded.problems).reasons[0].message};
+    }
+    loaded.manifest.name = model;
+    loaded.manifest.version = version;
+    verdict = d.gate(loaded.manifest, d.live_accuracy(model));
+    verdict.name = model;
+    verdict.version = version;
+    if (!verdict.passed) {
+      events.push_back(RegistryEvent{model, version, verdict, std::nullopt, std::nullopt});
+    } else {
+      fs::create_directories(target.parent_path(), ec);
+      if (!ec) fs::rename(staged_dir, target, ec);
+      if (ec) {
+        return util::Error{"move_failed",
+                           fmt::format("cannot move {} to {}: {}", staged_dir.string(),
+                                       target.string(), ec.message())};
+      }
+      d.admit(model, version, target, verdict, events);
+      d.activate(model, events);
+      d.flush(events);
+    }
+  }
+  d.emit(events);
+  return verdict;
+}
+
+std::vector<RolloutSnapshot> Registry::rollouts() const {
+  const Impl& d = *m_impl;
+  std::vector<RolloutSnapshot> out;
+  std::shared_lock lock(d.mutex);
+  for (const auto& [name, m] : d.models) {
+    if (m.rollout) out.push_back(m.rollout->snapshot());
+  }
+  return out;
+}
+
+Registry::GateRunner gate_runner(config::Config base) {
+  return [base = std::move(base)](const config::ModelManifest& manifest,
+                                  std::optional<double> live_accuracy) {
+    GateOptions options;
+    options.live_accuracy = live_accuracy;
+    return Gate(options).run(manifest, base);
+  };
+}
+
+}  // namespace inferwatch::models
