@@ -1,5 +1,6 @@
 #include <inferwatch/app/daemon_parts.hpp>
 
+#include <inferwatch/app/model_observers.hpp>
 #include <inferwatch/infer/torch_model.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
 #include <inferwatch/util/root_dir.hpp>
@@ -25,7 +26,8 @@ bool inside(const std::filesystem::path& path, const std::filesystem::path& tree
 }  // namespace
 
 util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
-                                            std::vector<std::filesystem::path> roots) {
+                                            std::vector<std::filesystem::path> roots,
+                                            metrics::Metrics* metrics) {
   DaemonParts parts;
   for (auto& root : roots) {
     std::error_code ec;
@@ -65,10 +67,35 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
   if (!db) return db.error();
   parts.database = std::move(*db);
 
+  if (!config.model.repository.empty()) {
+    auto registry = open_registry(config, metrics);
+    if (!registry) return registry.error();
+    parts.catalog = std::move(registry->first);
+    parts.registry = std::move(registry->second);
+    return parts;
+  }
   auto engine = load_engine(config);
   if (!engine) return engine.error();
   parts.engine = std::move(*engine);
   return parts;
+}
+
+util::Result<std::pair<std::unique_ptr<store::ModelCatalog>, std::unique_ptr<models::Registry>>>
+open_registry(const config::Config& config, metrics::Metrics* metrics) {
+  auto catalog = store::ModelCatalog::open(config.database.path);
+  if (!catalog) return catalog.error();
+  models::Registry::Options options;
+  options.repository = config.model.repository;
+  options.routes = config.routes;
+  options.default_model = config.model.default_model;
+  const auto loader = [config](const config::ModelManifest& manifest) {
+    return load_engine(config::to_config(manifest, config));
+  };
+  auto registry = std::make_unique<models::Registry>(std::move(options), **catalog, loader,
+                                                     models::gate_runner(config));
+  if (metrics) install_model_observers(*registry, *metrics);
+  if (auto started = registry->start(); !started) return started.error();
+  return std::pair{std::move(*catalog), std::move(registry)};
 }
 
 util::Result<std::shared_ptr<models::Engine>> load_engine(const config::Config& config,
@@ -77,10 +104,10 @@ util::Result<std::shared_ptr<models::Engine>> load_engine(const config::Config& 
   if (!model) return model.error();
   const auto& info = (*model)->info();
   spdlog::log(
-      level, "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
+      level,
+      "model {} on {} ({} labels, {} thread(s)), loaded in {:.0f} ms, warmed up in {:.0f} ms",
       info.version, info.device, info.labels.size(), info.threads, info.load_ms, info.warmup_ms);
-  return std::make_shared<models::Engine>(std::move(*model), config.preprocess,
-                                            config.postprocess);
+  return std::make_shared<models::Engine>(std::move(*model), config.preprocess, config.postprocess);
 }
 
 }  // namespace inferwatch::app

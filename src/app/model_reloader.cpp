@@ -33,6 +33,15 @@ bool ModelReloader::reload(Done done, std::optional<config::Config> config) {
 }
 
 void ModelReloader::run(config::Config config, Done done) {
+  if (!m_pipeline.engine()) {  // a model repository: versions come and go through it
+    if (done) {
+      done(util::Error{"model_repository",
+                       "models come from model.repository: add a version there or use "
+                       "/v1/models/{name}/promote and /rollback; there is no single model to "
+                       "reload"});
+    }
+    return;
+  }
   const std::string old_version = m_pipeline.engine()->info().version;
   const std::string source = config.model.path.empty() ? std::string("the built-in demo model")
                                                        : config.model.path.string();

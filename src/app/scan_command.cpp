@@ -25,8 +25,9 @@ int scan_command(const config::Config& config, const std::filesystem::path& dir)
   auto candidates = watch::list_tree(root, 0, config.watch.recursive, filter);
   const std::size_t total = candidates.size();
 
-  pipeline::Pipeline pipeline(config, parts->roots,
-                              {.store = *parts->database, .engine = parts->engine});
+  pipeline::Pipeline pipeline(
+      config, parts->roots,
+      {.store = *parts->database, .engine = parts->engine, .registry = parts->registry.get()});
   pipeline.start();
   pipeline.add(std::move(candidates));
 

@@ -10,6 +10,7 @@
 #include <inferwatch/pipeline/pipeline.hpp>
 #include <inferwatch/server/api.hpp>
 #include <inferwatch/server/http_server.hpp>
+#include <inferwatch/server/models_api.hpp>
 #include <inferwatch/util/host_port.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
@@ -44,7 +45,8 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     return 2;
   }
 
-  auto parts = open_daemon_parts(config, config.watch.paths);
+  metrics::Metrics metrics;
+  auto parts = open_daemon_parts(config, config.watch.paths, &metrics);
   if (!parts) {
     spdlog::critical("cannot start: {}", parts.error().message);
     return 2;
@@ -55,9 +57,10 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     return 2;
   }
 
-  metrics::Metrics metrics;
-  const auto& model = parts->engine->info();
-  metrics.model_loaded(model.name, model.version, model.device);
+  if (parts->engine) {
+    const auto& model = parts->engine->info();
+    metrics.model_loaded(model.name, model.version, model.device);
+  }
   server::Broadcaster broadcaster;
   pipeline::Pipeline pipeline(
       config, parts->roots,
@@ -65,7 +68,8 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
        .engine = parts->engine,
        .listener = [&](std::int64_t id, const std::string& path,
                        const std::string& json) { broadcaster.publish(id, path, json); },
-       .metrics = &metrics});
+       .metrics = &metrics,
+       .registry = parts->registry.get()});
   parts->engine.reset();  // the pipeline holds it; a reload must be able to free it
   pipeline.start();
   ModelReloader reloader(config, pipeline, metrics);
@@ -85,7 +89,12 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   server::Router router(*token, &metrics);
   const server::ApiContext api{
       **reader,
-      [&] { return pipeline.engine()->info(); },
+      [&] {
+        // The single model, or the default model's live version with a repository.
+        auto engine = pipeline.engine();
+        if (!engine && parts->registry) engine = parts->registry->select("").current;
+        return engine ? engine->info() : infer::ModelInfo{};
+      },
       fmt::format("{} ({})", version(), git_revision()),
       parts->roots,
       [&] { return pipeline.stats().in_flight; },
@@ -113,6 +122,12 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
         }
       }};
   server::add_api_routes(router, api);
+  std::optional<server::ModelsApi> models_api;  // with a repository: GET /v1/models and friends
+  if (parts->registry) {
+    models_api.emplace(*parts->registry, server::ModelsApiOptions{
+                                             .staging_dir = config.model.repository / ".staging"});
+    models_api->add_routes(router);
+  }
   server::HttpServerOptions http;
   http.host = exposure->address;  // bind exactly what check_exposure judged
   http.port = exposure->port;
@@ -156,6 +171,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   watcher.stop();
   watching = false;
   const bool clean = pipeline.stop(std::chrono::milliseconds(config.batching.drain_timeout_ms));
+  if (models_api) models_api->shutdown();  // no lifecycle reply after the server is gone
   http_server.stop();
   const auto stats = pipeline.stats();
   spdlog::info("stopped: {} ok, {} error result(s) this run, {} still queued", stats.ok,

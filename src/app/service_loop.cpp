@@ -78,7 +78,9 @@ std::optional<std::string> ServiceLoop::stalled() const {
 std::string ServiceLoop::status_line() const {
   const auto s = m_parts.pipeline.stats();
   return fmt::format("{} queued, {} in flight; {} ok, {} errors; model {}", s.pending + s.settling,
-                     s.in_flight, s.ok, s.errors, m_parts.pipeline.engine()->info().version);
+                     s.in_flight, s.ok, s.errors,
+                     m_parts.pipeline.engine() ? m_parts.pipeline.engine()->info().version
+                                               : std::string("repository"));
 }
 
 void ServiceLoop::tick() {

@@ -276,6 +276,7 @@ LoadedManifest load_manifest(const std::filesystem::path& version_dir) {
 
 Config to_config(const ModelManifest& manifest, Config base) {
   base.model = manifest.model;
+  base.model.version = manifest.version;
   base.preprocess = manifest.preprocess;
   base.postprocess = manifest.postprocess;
   base.batching.max_batch_size = manifest.batching.max_batch_size;

@@ -235,7 +235,8 @@ util::Result<std::unique_ptr<Model>> load_on_this_thread(const config::Config& c
               : built_in       ? std::string(k_demo_model_name)
                                : mc.path.stem().string();
   info.sha256 = util::sha256_hex(bytes);
-  info.version = info.name + "@" + info.sha256.substr(0, 12);
+  info.version =
+      info.name + "@" + (mc.version.empty() ? info.sha256.substr(0, 12) : mc.version);
   info.channels = config.preprocess.colour == config::Colour::gray ? 1 : 3;
   info.height = config.preprocess.height;
   info.width = config.preprocess.width;

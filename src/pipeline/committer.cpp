@@ -100,6 +100,11 @@ util::Result<Committer::Round> Committer::prepare(std::vector<ItemPtr>& finished
     row.root = job.root;
     row.path = job.path;
     row.version = job.version;
+    if (item->shadow_record) {  // compared only: stored beside the result, never a sidecar
+      row.shadow_json = util::to_json_text(results::to_json(*item->shadow_record));
+      row.shadow_model_version = item->shadow_record->model_version;
+      row.shadow_status = item->shadow_record->ok() ? "ok" : "error";
+    }
     round.rows.push_back(std::move(row));
     sidecar_roots.push_back(m_options.sidecars ? item->root : nullptr);
   }

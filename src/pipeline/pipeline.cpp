@@ -66,6 +66,7 @@ class Pipeline::Impl {
         m_metrics(parts.metrics),
         m_clock(parts.clock ? *parts.clock : util::steady_clock()),
         m_sidecars(parts.sidecars ? *parts.sidecars : m_file_sidecars),
+        m_registry(parts.registry),
         m_engine(std::move(parts.engine)),
         m_intake(k_max_candidates, [this] { wake(); }),
         m_recorder(m_roots, m_store, std::chrono::milliseconds(config.watch.settle_ms)),
@@ -142,6 +143,12 @@ class Pipeline::Impl {
     return m_engine;
   }
 
+  // Uploads (POST /v1/infer) go to the single engine, or the default model's live version.
+  std::shared_ptr<Engine> interactive_engine() const {
+    if (m_registry) return m_registry->select("").current;
+    return engine();
+  }
+
   std::optional<std::string> stalled(std::chrono::milliseconds limit) const {
     return m_liveness.stalled(m_clock.now(), limit, m_thread.joinable());
   }
@@ -157,7 +164,8 @@ class Pipeline::Impl {
     item->input.started = Clock::now();
     item->reply = std::move(reply);
     run_on_pool(std::move(item), [this, bytes = std::move(bytes)](ItemPtr& owned) {
-      owned->engine = engine();
+      owned->engine = interactive_engine();
+      if (!owned->engine) return fail(owned, no_model("the default model"));
       owned->input.prepared = owned->engine->prepare(bytes);
       if (!owned->input.prepared.input) return fail(owned, owned->input.prepared.input.error());
       m_batcher.submit(std::move(owned), Lane::interactive);
@@ -413,7 +421,13 @@ class Pipeline::Impl {
 
   // Hands `item` on (batcher or store thread) unless it throws; then the caller still owns it.
   void decode(ItemPtr& item) {
-    item->engine = engine();
+    if (m_registry) {
+      item->selection = m_registry->select(item->job.path);
+      item->engine = item->selection->current;
+      if (!item->engine) return fail(item, no_model(item->selection->model));
+    } else {
+      item->engine = engine();
+    }
     util::FileStat st;
     auto bytes = item->root ? item->root->read(item->job.path, m_config.watch.max_file_bytes, &st)
                             : util::Result<std::string>(util::Error{
@@ -428,6 +442,7 @@ class Pipeline::Impl {
     }
     if (!bytes) return fail(item, bytes.error());
     item->input.prepared = item->engine->prepare(*bytes);
+    if (item->selection && item->selection->shadow) prepare_shadow(*item, *bytes);
     if (m_metrics) {
       m_metrics->stage(metrics::Stage::queue, item->input.queue_ms / 1000.0);
       m_metrics->stage(metrics::Stage::decode, item->input.prepared.decode_ms / 1000.0);
@@ -436,11 +451,44 @@ class Pipeline::Impl {
     m_batcher.submit(std::move(item), Lane::backlog);
   }
 
+  // The shadow candidate gets the same file: the same tensor when it preprocesses the same way
+  // (no second decode on the live path), else its own preparation.
+  static void prepare_shadow(WorkItem& item, std::string_view bytes) {
+    const Engine& shadow = *item.selection->shadow;
+    models::Input input;
+    input.path = item.input.path;
+    input.started = item.input.started;
+    input.queue_ms = item.input.queue_ms;
+    input.prepared = shadow.preprocessor().options() == item.engine->preprocessor().options()
+                         ? item.input.prepared
+                         : shadow.prepare(bytes);
+    item.shadow_input = std::move(input);
+  }
+
+  static util::Error no_model(const std::string& model) {
+    return util::Error{"model_unavailable",
+                       fmt::format("no version of model {} has passed the gate and loaded; the "
+                                   "file is processed again when it changes",
+                                   model)};
+  }
+
   // Hand `item` back with an error result.
   void fail(ItemPtr& item, util::Error error) {
-    if (!item->engine) item->engine = engine();
-    item->record = item->engine->failed(item->input, std::move(error));
+    if (!item->engine) item->engine = m_registry ? nullptr : engine();
+    item->record = item->engine ? item->engine->failed(item->input, std::move(error))
+                                : bare_error(*item, std::move(error));
     finish(std::move(item));
+  }
+
+  // An error record when no engine is there to build it (the route's model has no version).
+  static results::Record bare_error(const WorkItem& item, util::Error error) {
+    results::Record r;
+    r.path = item.input.path;
+    r.sha256 = item.input.prepared.sha256;
+    if (item.selection) r.model_name = item.selection->model;
+    r.error = std::move(error);
+    r.created_at = util::format_utc(std::chrono::system_clock::now());
+    return r;
   }
 
   void finish(ItemPtr item) { finish(std::span<ItemPtr>(&item, 1)); }
@@ -451,7 +499,12 @@ class Pipeline::Impl {
     for (auto& item : items) {
       item->input.prepared.input = util::Error{"released", ""};  // free the tensor now
       item->engine.reset();  // an old model goes as soon as its last item is done
-      if (item->reply) {     // interactive: straight back to the caller
+      if (item->selection) {
+        item->selection->current.reset();
+        item->selection->shadow.reset();
+      }
+      item->shadow_input.reset();
+      if (item->reply) {  // interactive: straight back to the caller
         --m_interactive;
         item->reply(std::move(*item->record));
         item.reset();
@@ -475,7 +528,7 @@ class Pipeline::Impl {
   // creates its own OpenMP team and per-thread oneDNN state: 54 ms instead of 14 for a one-image
   // ResNet-18 forward. Pay that now, not on the first user's file.
   void warm_up_this_thread() {
-    const auto engine = this->engine();
+    const auto engine = interactive_engine();
     if (!engine) return;
     const infer::InputTensor zeros = infer::zero_input(engine->info());
     const std::vector<const infer::InputTensor*> one{&zeros};
@@ -533,7 +586,62 @@ class Pipeline::Impl {
       m_metrics->stage(metrics::Stage::infer, records.front().timings.infer_ms / 1000.0);
     }
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->record = std::move(records[i]);
+    run_shadows(group);
+    if (m_registry) {
+      for (const auto& item : group) {
+        if (!item->selection) continue;
+        m_registry->observe(*item->selection, *item->record,
+                            item->shadow_record ? &*item->shadow_record : nullptr);
+        count_model_result(*item->selection, *item->record,
+                           item->selection->arm == models::Arm::canary ? "canary" : "live");
+        if (item->shadow_record)
+          count_model_result(*item->selection, *item->shadow_record, "shadow");
+      }
+    }
     finish(group);
+  }
+
+  // Per model and version (the record's `<name>@<version>`), for the lifecycle metrics.
+  void count_model_result(const models::Selection& selection, const results::Record& record,
+                          std::string_view arm) {
+    if (!m_metrics) return;
+    const auto at = record.model_version.rfind('@');
+    const std::string version =
+        at == std::string::npos ? record.model_version : record.model_version.substr(at + 1);
+    m_metrics->model_result(selection.model, version, arm, record.ok(),
+                            record.timings.infer_ms / 1000.0);
+  }
+
+  // Shadow arm: one more forward per candidate engine over the group's files that have one
+  // (batches never mix models). Its records are compared and stored apart, never current.
+  void run_shadows(std::span<ItemPtr> group) {
+    std::vector<WorkItem*> shadowed;
+    for (auto& item : group) {
+      if (item->shadow_input && item->selection->shadow) shadowed.push_back(item.get());
+    }
+    std::stable_sort(shadowed.begin(), shadowed.end(), [](WorkItem* a, WorkItem* b) {
+      return std::less<>()(a->selection->shadow.get(), b->selection->shadow.get());
+    });
+    auto first = shadowed.begin();
+    while (first != shadowed.end()) {
+      Engine& shadow = *(*first)->selection->shadow;
+      const auto last = std::find_if(first, shadowed.end(), [&](WorkItem* item) {
+        return item->selection->shadow.get() != &shadow;
+      });
+      std::vector<models::Input*> inputs;
+      for (auto it = first; it != last; ++it) inputs.push_back(&*(*it)->shadow_input);
+      std::vector<results::Record> records;
+      {
+        const CoreBudget::Forward cores(m_cores, shadow.forward_threads());
+        m_liveness.forward_started(m_clock.now());
+        records = shadow.run(inputs);
+        m_liveness.forward_ended();
+      }
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        (*(first + static_cast<std::ptrdiff_t>(i)))->shadow_record = std::move(records[i]);
+      }
+      first = last;
+    }
   }
 
   const config::Config& m_config;
@@ -543,6 +651,7 @@ class Pipeline::Impl {
   const util::Clock& m_clock;
   results::FileSidecars m_file_sidecars;
   results::SidecarSink& m_sidecars;
+  models::Registry* m_registry;  // null: one engine for every file
 
   mutable std::mutex m_engine_mutex;
   std::shared_ptr<Engine> m_engine;  // for items decoded from now on; guarded by m_engine_mutex

@@ -260,6 +260,9 @@ util::Result<void> Database::commit(std::span<const StoredResult> results) {
     SQLite::Statement done(*m_db, R"sql(
       UPDATE files SET done = 1, result_id = ?1, attempts = 0, sidecar_missing = ?4
       WHERE id = ?2 AND generation = ?3)sql");
+    SQLite::Statement shadow(*m_db, R"sql(
+      INSERT INTO shadow_results (result_id, model_version, status, created_at, json)
+      VALUES (?1, ?2, ?3, ?4, ?5))sql");
     for (const auto& r : results) {
       const StoredName name = stored_name(r.path);
       insert.bind(1, r.id);
@@ -287,6 +290,15 @@ util::Result<void> Database::commit(std::span<const StoredResult> results) {
       done.bind(4, r.sidecar_missing ? 1 : 0);
       done.exec();
       done.reset();
+      if (!r.shadow_json.empty()) {
+        shadow.bind(1, r.id);
+        shadow.bind(2, r.shadow_model_version);
+        shadow.bind(3, r.shadow_status);
+        shadow.bind(4, r.created_at);
+        shadow.bind(5, util::to_valid_utf8(r.shadow_json));
+        shadow.exec();
+        shadow.reset();
+      }
     }
     tx.commit();
   });
@@ -371,7 +383,12 @@ util::Result<std::int64_t> Database::delete_results_before(const std::string& cu
       DELETE FROM results WHERE created_at < ?1
         AND id NOT IN (SELECT result_id FROM files WHERE result_id IS NOT NULL))sql");
     q.bind(1, cutoff);
-    return static_cast<std::int64_t>(q.exec());
+    SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto deleted = static_cast<std::int64_t>(q.exec());
+    // Shadow results go with the result they were compared with.
+    m_db->exec("DELETE FROM shadow_results WHERE result_id NOT IN (SELECT id FROM results)");
+    tx.commit();
+    return deleted;
   });
 }
 

@@ -21,7 +21,7 @@ struct Migration {
   void (*convert)(SQLite::Database&) = nullptr;
 };
 
-inline constexpr std::array<Migration, 4> k_migrations = {
+inline constexpr std::array<Migration, 5> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
     Migration{R"sql(
 CREATE TABLE files (
@@ -121,6 +121,19 @@ CREATE TABLE model_versions (
   updated_at   TEXT NOT NULL,
   PRIMARY KEY (model, version)
 ) STRICT;
+)sql"},
+
+    // 5: results of a shadow candidate (SPEC §10): stored beside the live result they were
+    // compared with, never current, never a sidecar, with no result id of their own.
+    Migration{R"sql(
+CREATE TABLE shadow_results (
+  result_id     INTEGER NOT NULL,  -- the live result of the same file version
+  model_version TEXT    NOT NULL,
+  status        TEXT    NOT NULL,
+  created_at    TEXT    NOT NULL,
+  json          TEXT    NOT NULL
+) STRICT;
+CREATE INDEX shadow_results_result ON shadow_results (result_id);
 )sql"},
 };
 

@@ -56,6 +56,9 @@ struct Model {
   std::filesystem::path repository{};
   // TOML key `default`: the repository model that files no [[route]] matches go to.
   std::string default_model{};
+  // Not a key: the version directory's name for a model from the repository; results then name
+  // it (`<name>@<version>`) instead of the file's hash.
+  std::string version{};
 };
 
 // [[route]] — files whose path relative to their watch root matches `match` (a glob, see
@@ -85,6 +88,8 @@ struct Preprocess {
   // header: size, channels, bit depth, the codec's buffers) get a `too_large` error. Decodes run
   // one per decode worker (one per core), so cores × this bounds decoding memory.
   std::int64_t max_decode_bytes = 1LL * 1024 * 1024 * 1024;
+
+  bool operator==(const Preprocess&) const = default;
 };
 
 // [postprocess] — how the model's output becomes `predictions` or `output`.

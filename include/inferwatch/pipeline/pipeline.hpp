@@ -20,6 +20,7 @@
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/models/engine.hpp>
+#include <inferwatch/models/registry.hpp>
 #include <inferwatch/results/record.hpp>
 #include <inferwatch/results/sidecar_sink.hpp>
 #include <inferwatch/store/store.hpp>
@@ -66,6 +67,9 @@ class Pipeline {
     metrics::Metrics* metrics = nullptr;
     results::SidecarSink* sidecars = nullptr;  // null: the real sidecar files
     const util::Clock* clock = nullptr;        // null: the steady clock
+    // With a model repository: which engine(s) each file goes to (routes, shadow, canary), and
+    // where outcomes are counted. Null: every file goes to `engine`.
+    models::Registry* registry = nullptr;
   };
 
   // Only the settings that cannot change while running are read from `config` (the engine

@@ -5,6 +5,7 @@
 // Ownership: one thread at a time holds the item (store → decode pool → batcher → store).
 
 #include <inferwatch/models/engine.hpp>
+#include <inferwatch/models/registry.hpp>
 #include <inferwatch/results/record.hpp>
 #include <inferwatch/store/file_version.hpp>
 #include <inferwatch/store/job.hpp>
@@ -25,6 +26,10 @@ struct WorkItem {
   std::optional<store::FileVersion> changed_to;  // the file changed: no result for this version
   bool vanished = false;                         // the file is gone: no result
   std::function<void(results::Record)> reply;    // interactive: answer here, store nothing
+  // With a model repository: the route's model and arm; `engine` is its `current`.
+  std::optional<models::Selection> selection;
+  std::optional<models::Input> shadow_input;     // shadow arm: prepared for the candidate
+  std::optional<results::Record> shadow_record;  // the candidate's result, compared, stored apart
 
   // True when the item carries a result to store (not a change or a disappearance).
   bool has_result() const { return record && !vanished && !changed_to; }

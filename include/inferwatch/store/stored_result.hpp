@@ -21,6 +21,11 @@ struct StoredResult {
   std::string created_at;
   std::string json;
   bool sidecar_missing = false;  // its sidecar could not be written (json says why)
+  // A shadow candidate's result for the same file version (SPEC §10), stored beside this one
+  // and never current; empty when none ran.
+  std::string shadow_json;
+  std::string shadow_model_version;
+  std::string shadow_status;
 };
 
 // A current result whose sidecar is still to be written.
