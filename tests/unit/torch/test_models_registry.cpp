@@ -14,6 +14,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -108,12 +109,13 @@ struct Rig {
     return dir.write(base + "model.toml", toml).parent_path();
   }
 
-  models::Registry& start(std::vector<config::Route> routes = {}) {
+  models::Registry& start(std::vector<config::Route> routes = {},
+                          std::chrono::milliseconds poll = std::chrono::milliseconds(0)) {
     models::Registry::Options options;
     options.repository = repository;
     options.routes = std::move(routes);
     options.default_model = "shapes";
-    options.poll = std::chrono::milliseconds(0);
+    options.poll = poll;
     options.now = [] { return k_now; };
     registry.reset();  // the previous one writes its counts first
     registry =
@@ -188,6 +190,21 @@ TEST_CASE("models::Registry::poll_once") {
     CHECK(selection.current == rig.loader.engine("v1"));
     CHECK(rig.state_of("v1") == "live");
     CHECK(rig.transitions() == std::vector<std::string>{"first_version"});
+  }
+
+  SUBCASE("the poll thread picks up a new version by itself; stop() ends it") {
+    rig.version("v1");
+    auto& registry = rig.start({}, std::chrono::milliseconds(5));
+    rig.version("v2");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (registry.select("a.png").current == nullptr ||
+           registry.select("a.png").current->info().version != "shapes@v2") {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // poll a condition
+    }
+    registry.stop();  // joined: nothing polls after this
+    rig.version("v3");
+    CHECK(rig.loader.loads.count("v3") == 0);
   }
 
   SUBCASE("dot-directories and invalid names are ignored") {
