@@ -23,6 +23,14 @@
 
 namespace inferwatch::models {
 
+namespace detail {
+// Read `passed` and the golden-set accuracy from `entry.gate_json`.
+void read_verdict(VersionEntry& entry);
+// The refusal of a version whose model.toml has problems (`manifest_invalid`, every problem).
+GateVerdict manifest_refusal(const std::string& model, const std::string& version,
+                             const std::vector<config::Problem>& problems);
+}  // namespace detail
+
 struct Registry::Impl {
   using Events = std::vector<RegistryEvent>;
 
