@@ -106,12 +106,20 @@ using PreparedPtr = std::unique_ptr<Prepared>;
 // as the daemon does (Engine::run, the daemon's own path). Counts errors into `limit` and
 // empties `batch`.
 void finish_batch(models::Engine& engine, std::vector<PreparedPtr>& batch,
-                  pipeline::CoreBudget* budget, ComputeLimit& limit) {
+                  pipeline::CoreBudget* budget, ComputeLimit& limit,
+                  models::Engine* shadow = nullptr) {
   std::vector<models::Input*> inputs;
   for (const auto& item : batch) inputs.push_back(&item->input);
   std::optional<pipeline::CoreBudget::Forward> hold;
   if (budget) hold.emplace(*budget, engine.forward_threads());
   const auto records = engine.run(inputs);
+  // A shadow candidate costs the daemon one more forward over the same prepared batch (and its
+  // records, compared and stored apart): nothing else on the live path.
+  if (shadow) {
+    for (const auto& record : shadow->run(inputs)) {
+      (void)util::to_json_text(results::to_json(record));
+    }
+  }
   hold.reset();
   for (const auto& record : records) {
     if (!record.ok()) ++limit.errors;
@@ -125,7 +133,7 @@ void finish_batch(models::Engine& engine, std::vector<PreparedPtr>& batch,
 // the model share the cores through a CoreBudget, as in the pipeline.
 ComputeLimit measure_compute_pool(models::Engine& engine, const config::Config& config,
                                   const std::vector<std::filesystem::path>& files,
-                                  std::size_t batch_size) {
+                                  std::size_t batch_size, models::Engine* shadow = nullptr) {
   pipeline::CoreBudget budget(pipeline::DecodeArena::cores());
   pipeline::DecodeArena arena;
   tbb::concurrent_bounded_queue<PreparedPtr> ready;
@@ -157,9 +165,9 @@ ComputeLimit measure_compute_pool(models::Engine& engine, const config::Config& 
     } else {
       batch.push_back(std::move(item));
     }
-    if (batch.size() == batch_size) finish_batch(engine, batch, &budget, limit);
+    if (batch.size() == batch_size) finish_batch(engine, batch, &budget, limit, shadow);
   }
-  if (!batch.empty()) finish_batch(engine, batch, &budget, limit);
+  if (!batch.empty()) finish_batch(engine, batch, &budget, limit, shadow);
   limit.files_per_s = static_cast<double>(files.size()) / seconds_since(started);
   all_decoded.wait();
   return limit;
@@ -251,6 +259,13 @@ int bench_command(const config::Config& config, const BenchOptions& options) {
   const auto pool = measure_compute_pool(**engine, config, files, batch_size);
   const auto pipelined = measure_compute_pipeline(**engine, config, files, batch_size);
   const auto& compute = pool.files_per_s >= pipelined.files_per_s ? pool : pipelined;
+  // The daemon's shape again with a shadow candidate (a second copy of the model) beside it.
+  auto shadow = load_engine(config, spdlog::level::debug);
+  if (!shadow) {
+    spdlog::critical("cannot bench: {}", shadow.error().message);
+    return 2;
+  }
+  const auto with_shadow = measure_compute_pool(**engine, config, files, batch_size, &**shadow);
 
   const auto& info = (*engine)->info();
   const boost::json::object out{{"model", info.version},
@@ -267,6 +282,7 @@ int bench_command(const config::Config& config, const BenchOptions& options) {
                                 {"compute_files_per_s", compute.files_per_s},
                                 {"compute_pool_files_per_s", pool.files_per_s},
                                 {"compute_pipeline_files_per_s", pipelined.files_per_s},
+                                {"compute_pool_shadow_files_per_s", with_shadow.files_per_s},
                                 {"compute_errors", compute.errors}};
   std::cout << util::to_json_text(out) << '\n';
   std::cerr << fmt::format(
@@ -274,10 +290,13 @@ int bench_command(const config::Config& config, const BenchOptions& options) {
       "  forward limit  {:8.1f} images/s   (one image: {:.2f} ms, {:.2f} ms 200 ms apart)\n"
       "  decode         {:8.1f} files/s on all cores   ({:.2f} ms per file on one)\n"
       "  compute limit  {:8.1f} files/s   (decode pool + model thread {:.1f}, oneTBB pipeline "
-      "{:.1f}; {} errors)\n",
+      "{:.1f}; {} errors)\n"
+      "  with a shadow  {:8.1f} files/s   (decode pool + model thread, one more forward per "
+      "batch: {:.2f} x without)\n",
       info.version, info.device, batch_size, files.size(), forward.images_per_s, forward.batch1_ms,
       forward.batch1_idle_ms, decode_files_per_s, decode_mean, compute.files_per_s,
-      pool.files_per_s, pipelined.files_per_s, compute.errors);
+      pool.files_per_s, pipelined.files_per_s, compute.errors, with_shadow.files_per_s,
+      pool.files_per_s > 0 ? with_shadow.files_per_s / pool.files_per_s : 0.0);
   return 0;
 }
 

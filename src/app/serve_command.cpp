@@ -127,6 +127,8 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     models_api.emplace(*parts->registry, server::ModelsApiOptions{
                                              .staging_dir = config.model.repository / ".staging"});
     models_api->add_routes(router);
+  } else {
+    server::add_single_model_routes(router, [&] { return pipeline.engine()->info(); });
   }
   server::HttpServerOptions http;
   http.host = exposure->address;  // bind exactly what check_exposure judged

@@ -196,6 +196,29 @@ void ModelsApi::run() {
   }
 }
 
+void add_single_model_routes(Router& router, std::function<infer::ModelInfo()> model) {
+  router.add("GET", "/v1/models", [model = std::move(model)](const Request&) {
+    const infer::ModelInfo info = model();
+    boost::json::object entry{{"name", info.name},
+                              {"routed", true},
+                              {"live_version", info.version},
+                              {"candidate_version", nullptr},
+                              {"state", "stable"},
+                              {"repository", false},
+                              {"versions", boost::json::array{}}};
+    return json_response(
+        util::to_json_text(boost::json::object{{"models", boost::json::array{entry}}}));
+  });
+  const auto refuse = [](const Request&) {
+    return error_response(409, "no_repository",
+                          "this daemon serves one model ([model] path); versions, promotion and "
+                          "rollback need model.repository (see docs/models.md)");
+  };
+  router.add("POST", "/v1/models/{name}/promote", refuse);
+  router.add("POST", "/v1/models/{name}/rollback", refuse);
+  router.add("POST", "/v1/models/{name}/versions", refuse, Access::token, Body::large);
+}
+
 void ModelsApi::add_routes(Router& router) {
   router.add("GET", "/v1/models", [this](const Request&) {
     return json_response(util::to_json_text(m_registry.describe()));

@@ -18,7 +18,7 @@ def test_bench_reports_every_figure(tmp_path):
     demo = report["models"]["demo"]
     lim = demo["limits"]
     for key in ["forward_images_per_s", "forward_batch1_ms", "decode_ms_mean", "decode_files_per_s",
-                "compute_files_per_s"]:
+                "compute_files_per_s", "compute_pool_shadow_files_per_s"]:
         assert lim[key] > 0, key
     assert lim["files"] == 48 and lim["compute_errors"] == 0
     # Limits are taken before and after the daemon's run, each from both in-process arrangements.

@@ -11,6 +11,7 @@
 // under `staging_dir` (on the repository's file system, so the registry can rename it into
 // place), which is removed afterwards whatever the outcome.
 
+#include <inferwatch/infer/model_info.hpp>
 #include <inferwatch/server/router.hpp>
 #include <inferwatch/server/version_archive.hpp>
 
@@ -37,6 +38,11 @@ struct ModelsApiOptions {
   // Lifecycle requests waiting behind the one running; more get 503 `busy`.
   std::size_t max_waiting = 16;
 };
+
+// Without a model repository: GET /v1/models lists the one model `model()` returns (as a
+// stable model with its live version and no versions to manage), and the lifecycle routes answer
+// 409 `no_repository`, so clients see the same API whichever way the daemon is configured.
+void add_single_model_routes(Router& router, std::function<infer::ModelInfo()> model);
 
 // The HTTP status for an error code of models::Registry or of an upload.
 unsigned model_error_status(std::string_view code);
