@@ -227,16 +227,9 @@ Loaded load_string(std::string_view text, const std::filesystem::path& file) {
   out.config.source = file;
   const std::filesystem::path base_dir = file.has_parent_path() ? file.parent_path() : ".";
 
-  toml::table root;
-  try {
-    root = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
-                                   static_cast<int>(begin.column), "",
-                                   fmt::format("TOML syntax error: {}", e.description())});
-    return out;
-  }
+  auto parsed = parse_toml(text, out.sources.file, out.problems);
+  if (!parsed) return out;
+  toml::table& root = *parsed;
 
   for (const auto& [key, node] : root) {
     const std::string_view name = key.str();

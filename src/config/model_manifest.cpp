@@ -181,16 +181,9 @@ LoadedManifest load_manifest_string(std::string_view text,
   m.model.name = m.name;
   out.sources.file = file.string();
 
-  toml::table root;
-  try {
-    root = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    out.problems.push_back(Problem{out.sources.file, static_cast<int>(begin.line),
-                                   static_cast<int>(begin.column), "",
-                                   fmt::format("TOML syntax error: {}", e.description())});
-    return out;
-  }
+  auto parsed = parse_toml(text, out.sources.file, out.problems);
+  if (!parsed) return out;
+  toml::table& root = *parsed;
 
   // The loader's readers report into a config::Loaded; its problems and positions are ours.
   Loaded scratch;

@@ -187,4 +187,16 @@ void SectionReader::finish() {
   }
 }
 
+std::optional<toml::table> parse_toml(std::string_view text, const std::string& file,
+                                      std::vector<Problem>& problems) {
+  try {
+    return toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    problems.push_back(Problem{file, static_cast<int>(begin.line), static_cast<int>(begin.column),
+                               "", fmt::format("TOML syntax error: {}", e.description())});
+    return std::nullopt;
+  }
+}
+
 }  // namespace inferwatch::config

@@ -82,4 +82,9 @@ void read_model_runtime(SectionReader& r, Model& m);
 void read_preprocess(SectionReader& r, Preprocess& p);
 void read_postprocess(SectionReader& r, Postprocess& p);
 
+// Parse `text` (read from `file`) as TOML, or report its syntax error into `problems` with the
+// line and column toml++ gives.
+std::optional<toml::table> parse_toml(std::string_view text, const std::string& file,
+                                      std::vector<Problem>& problems);
+
 }  // namespace inferwatch::config

@@ -16,6 +16,17 @@ DEMO_MODEL = REPO / "models" / "demo" / "demo-shapes.pt"
 sys.path.insert(0, str(REPO / "scripts"))
 
 
+@pytest.fixture(scope="session")
+def made(tmp_path_factory):
+    """OUT/shapes of scripts/make-test-models (Debian's python3-torch, ~10 s, once a session): the
+    model versions v1, v2-better, v2-worse, bad-preprocess, nan and wrong-shape."""
+    out = tmp_path_factory.mktemp("made-models")
+    proc = subprocess.run(["/usr/bin/python3", str(REPO / "scripts" / "make-test-models"), str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out / "shapes"
+
+
 def binary():
     path = os.path.abspath(os.environ.get("INFERWATCH_BIN") or str(REPO / "build" / "src" / "inferwatch"))
     if not os.path.exists(path):

@@ -3,30 +3,19 @@ model, every result names the version that made it, the gate keeps a bad version
 a shadow candidate's results are stored apart and agree with what Python computes, and a restart
 keeps the live version.
 
-The versions come from scripts/make-test-models (Debian's python3-torch, no downloads)."""
+The versions come from scripts/make-test-models (conftest's session fixture `made`)."""
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 import torch
 
-from conftest import REPO
 from daemon import Daemon
 from pyref.preprocess import preprocess
 from pyref.shapes import LABELS
 
 PREPROCESS = dict(height=64, width=64, mode="letterbox", colour="gray", mean=(0.5,), std=(0.5,), fill=1.0)
-
-
-@pytest.fixture(scope="session")
-def made(tmp_path_factory):
-    out = tmp_path_factory.mktemp("made-models")
-    proc = subprocess.run(["/usr/bin/python3", str(REPO / "scripts" / "make-test-models"), str(out)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out / "shapes"
 
 
 def add_version(repository, made, model, version, source, rollout=None):
