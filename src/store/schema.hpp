@@ -21,7 +21,7 @@ struct Migration {
   void (*convert)(SQLite::Database&) = nullptr;
 };
 
-inline constexpr std::array<Migration, 5> k_migrations = {
+inline constexpr std::array<Migration, 6> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
     Migration{R"sql(
 CREATE TABLE files (
@@ -134,6 +134,21 @@ CREATE TABLE shadow_results (
   json          TEXT    NOT NULL
 ) STRICT;
 CREATE INDEX shadow_results_result ON shadow_results (result_id);
+)sql"},
+
+    // 6: feedback on results (SPEC §11, store::FeedbackStore): append-only, a result's current
+    // feedback is its latest row, the rows before it its history.
+    Migration{R"sql(
+CREATE TABLE feedback (
+  id              INTEGER PRIMARY KEY,
+  result_id       INTEGER NOT NULL,
+  label           TEXT    NOT NULL,  -- the label the user gives (= predicted_label to confirm)
+  predicted_label TEXT    NOT NULL,  -- the result's top-1 label when the feedback was given
+  user            TEXT    NOT NULL,
+  comment         TEXT    NOT NULL DEFAULT '',
+  created_at      TEXT    NOT NULL
+) STRICT;
+CREATE INDEX feedback_result ON feedback (result_id, id);
 )sql"},
 };
 
