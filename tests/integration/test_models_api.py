@@ -4,7 +4,7 @@ the documented path hash predicts, a candidate that degrades rolled back by the 
 that meets its policy promoted by itself, and exactly one current result per file (and one stream
 message per result) while versions change.
 
-The versions come from scripts/make-test-models (fixture `made` of test_models_daemon)."""
+The versions come from scripts/make-test-models (conftest's session fixture `made`)."""
 import asyncio
 import io
 import json
@@ -23,7 +23,6 @@ import websockets
 
 from conftest import binary
 from daemon import Daemon
-from test_models_daemon import made  # noqa: F401  (the session fixture: OUT/shapes of make-test-models)
 
 TOKEN = "m0dels-t0ken"
 
@@ -370,11 +369,17 @@ def test_a_candidate_that_disagrees_is_rolled_back_by_the_registry(tmp_path, mad
 
 
 async def _stream(url, until, timeout=120):
+    """Result messages from the stream at `url` until `until(messages)`."""
     got = []
     async with websockets.connect(url, max_size=None) as ws:
         deadline = time.time() + timeout
         while not until(got):
-            msg = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.time())))
+            try:
+                text = await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.time()))
+            except asyncio.TimeoutError:
+                raise AssertionError(f"the stream stopped after {len(got)} results: "
+                                     f"{sorted(m['path'] for m in got)}") from None
+            msg = json.loads(text)
             if msg.get("type") != "heartbeat":
                 got.append(msg)
     return got
@@ -386,25 +391,40 @@ def test_a_candidate_that_meets_its_policy_promotes_itself_and_each_file_keeps_o
     make_version(made, "v1", repository / "shapes" / "v1")
     d = start(tmp_path, repository)
     try:
+        # Latency is not what this test is about: a mean over 20 files on a shared machine is
+        # noise (ratios from 0.7 to 1.6 were seen for the same model), so its limit is wide.
         make_version(made, "v2-better", repository / "shapes" / "v2",
-                     rollout=dict(mode='"shadow"', min_files=20, min_agreement=0.95))
+                     rollout=dict(mode='"shadow"', min_files=20, min_agreement=0.95,
+                                  max_latency_ratio=1000))
         d.wait_for(lambda: states(d).get("v2") == "candidate", what="v2-better in shadow")
         names = [f"s{i:03d}{samples[i % len(samples)].suffix}" for i in range(120)]
+        before, after = names[:100], names[100:]
         url = d.url.replace("http://", "ws://") + "/v1/stream?after=0"
 
-        def writer():  # files keep arriving while the rollout promotes
-            for i in range(0, len(names), 4):
-                drop(d, samples[i % len(samples):] + samples, names[i:i + 4])
-                time.sleep(0.02)
+        failed = []
+
+        def writer():
+            # Files keep arriving while the rollout promotes (some are in flight across it); the
+            # last ones only once it has promoted, so they must be the new version's.
+            try:
+                for i in range(0, len(before), 4):
+                    drop(d, samples[i % len(samples):] + samples, before[i:i + 4])
+                    time.sleep(0.02)
+                d.wait_for(lambda: shapes(d)["live_version"] == "v2", what="the automatic promotion")
+                drop(d, samples, after)
+            except Exception as e:  # noqa: BLE001  (reported by the main thread)
+                failed.append(e)
+
+        def until(got):
+            if failed:
+                raise failed[0]
+            return len(got) >= len(names)
 
         thread = threading.Thread(target=writer)
         thread.start()
-        got = asyncio.run(_stream(url, lambda r: len(r) >= len(names)))
+        got = asyncio.run(_stream(url, until))
         thread.join()
-        d.wait_for(lambda: states(d).get("v2") == "live", what="the automatic promotion")
-        later = drop(d, samples, [f"later{i}.png" for i in range(4)])
-        assert versions_of(d, later) == {"shapes@v2"}
-        assert states(d) == {"v1": "retired", "v2": "live"}
+        d.wait_for(lambda: states(d) == {"v1": "retired", "v2": "live"}, what="the catalog")
         assert re.search(r"model shapes: shadow → promoted \(policy_met\)", d.log_text())
         assert d.metric("inferwatch_model_promotions_total", model="shapes") >= 1
         m = shapes(d)
@@ -412,16 +432,16 @@ def test_a_candidate_that_meets_its_policy_promotes_itself_and_each_file_keeps_o
 
         results = d.wait_for_paths(names)
         versions = [results[rel]["model"]["version"] for rel in names]
-        assert set(versions) == {"shapes@v1", "shapes@v2"}, versions  # promoted mid-stream
+        assert {results[rel]["model"]["version"] for rel in after} == {"shapes@v2"}
+        assert "shapes@v1" in versions[:20], versions  # the first files, before min_files
         # Exactly once: one result per file version, one current result per file, no result
         # current for two files; the stream carried each stored result once.
         assert d.query("SELECT file_id, COUNT(*) FROM results GROUP BY file_id, dev, inode, size, "
                        "mtime_ns HAVING COUNT(*) > 1") == []
-        assert d.query("SELECT COUNT(*), COUNT(DISTINCT result_id) FROM files") == [(124, 124)]
+        assert d.query("SELECT COUNT(*), COUNT(DISTINCT result_id) FROM files") == [(120, 120)]
         assert d.query("SELECT COUNT(*) FROM files f JOIN results r ON r.id = f.result_id "
                        "WHERE r.file_id != f.id") == [(0,)]
-        stored = {i for (i,) in d.query("SELECT r.id FROM results r JOIN files f ON f.id = r.file_id "
-                                        "WHERE f.path NOT LIKE 'later%'")}
+        stored = {i for (i,) in d.query("SELECT id FROM results")}
         ids = [r["id"] for r in got]
         assert len(ids) == len(set(ids)) == len(names)
         assert set(ids) == stored
