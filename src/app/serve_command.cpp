@@ -11,6 +11,7 @@
 #include <inferwatch/server/api.hpp>
 #include <inferwatch/server/http_server.hpp>
 #include <inferwatch/server/models_api.hpp>
+#include <inferwatch/store/feedback_store.hpp>
 #include <inferwatch/util/host_port.hpp>
 #include <inferwatch/watch/watcher.hpp>
 
@@ -56,6 +57,11 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     spdlog::critical("cannot start: {}", reader.error().message);
     return 2;
   }
+  auto feedback = store::FeedbackStore::open(config.database.path);
+  if (!feedback) {
+    spdlog::critical("cannot start: {}", feedback.error().message);
+    return 2;
+  }
 
   if (parts->engine) {
     const auto& model = parts->engine->info();
@@ -87,7 +93,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
 
   std::atomic<bool> watching{false};
   server::Router router(*token, &metrics);
-  const server::ApiContext api{
+  server::ApiContext api{
       **reader,
       [&] {
         // The single model, or the default model's live version with a repository.
@@ -121,6 +127,24 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
                            "retry when it has finished"});
         }
       }};
+  api.feedback = feedback->get();
+  api.broadcaster = &broadcaster;
+  // The labels of a version loaded now: the single model, or the default model's live version
+  // and its candidate with a repository. Older versions are unloaded: their results' own
+  // predictions bound the label (server/feedback_routes.cpp).
+  api.labels_of = [&](const std::string& version) -> std::optional<std::vector<std::string>> {
+    std::vector<std::shared_ptr<pipeline::Engine>> engines{pipeline.engine()};
+    if (parts->registry) {
+      const auto selection = parts->registry->select("");
+      engines.push_back(selection.current);
+      engines.push_back(selection.shadow);
+    }
+    for (const auto& engine : engines) {
+      if (!engine) continue;
+      if (const auto& info = engine->info(); info.version == version) return info.labels;
+    }
+    return std::nullopt;
+  };
   server::add_api_routes(router, api);
   std::optional<server::ModelsApi> models_api;  // with a repository: GET /v1/models and friends
   if (parts->registry) {

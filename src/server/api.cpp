@@ -1,5 +1,7 @@
 #include <inferwatch/server/api.hpp>
 
+#include "feedback_routes.hpp"
+
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/utf8.hpp>
 
@@ -57,15 +59,23 @@ Response list_results(const ApiContext& c, const Request& r) {
         400, "invalid_parameter",
         fmt::format("status must be ok or error, got \"{}\"", util::to_valid_utf8(q.status)));
   }
-  const auto found = c.reader.results(q);
+  auto found = c.reader.results(q);
   if (!found) return store_unavailable(found.error());
-  const auto& rows = *found;
+  auto& rows = *found;
+  if (auto spliced = splice_feedback(c, rows); !spliced) return store_unavailable(spliced.error());
   // The stored JSON is already serialized: splice it rather than parse it again.
   std::string body = "{\"results\":[";
   for (std::size_t i = 0; i < rows.size(); ++i) body += (i ? "," : "") + rows[i].json;
   const std::int64_t next = rows.empty() ? q.after : rows.back().id;
   body += fmt::format("],\"next_after\":{}}}", next);
   return json_response(std::move(body));
+}
+
+// The row's JSON with its feedback, or the 503 of a store that cannot answer.
+Response with_feedback(const ApiContext& c, store::StoredJson& row) {
+  if (auto spliced = splice_feedback(c, std::span(&row, 1)); !spliced)
+    return store_unavailable(spliced.error());
+  return json_response(std::move(row.json));
 }
 
 Response one_result(const ApiContext& c, const Request& r) {
@@ -77,11 +87,11 @@ Response one_result(const ApiContext& c, const Request& r) {
         400, "invalid_parameter",
         fmt::format("result id must be an integer, got \"{}\"", util::to_valid_utf8(text)));
   }
-  const auto found = c.reader.result(id);
+  auto found = c.reader.result(id);
   if (!found) return store_unavailable(found.error());
-  const auto& row = *found;
+  auto& row = *found;
   if (!row) return error_response(404, "not_found", fmt::format("no result {}", id));
-  return json_response(row->json);
+  return with_feedback(c, *row);
 }
 
 // By `path` (the display form, or the raw name percent-encoded) or by `path_bytes` (base64 of
@@ -97,28 +107,28 @@ Response latest_result(const ApiContext& c, const Request& r) {
                             "path_bytes must be the name's bytes in base64 (standard alphabet, "
                             "with padding)");
     }
-    const auto found = c.reader.latest_by_bytes(*bytes);
+    auto found = c.reader.latest_by_bytes(*bytes);
     if (!found) return store_unavailable(found.error());
-    const auto& row = *found;
+    auto& row = *found;
     if (!row) {
       return error_response(
           404, "not_found",
           fmt::format("no result for path_bytes {}", util::base64_encode(*bytes)));
     }
-    return json_response(row->json);
+    return with_feedback(c, *row);
   }
   const std::string path = query_or(r, "path");
   if (path.empty())
     return error_response(400, "invalid_parameter",
                           "path or path_bytes is required, e.g. ?path=alice/part-17.png");
-  const auto found = c.reader.latest(path);
+  auto found = c.reader.latest(path);
   if (!found) return store_unavailable(found.error());
-  const auto& row = *found;
+  auto& row = *found;
   if (!row) {
     return error_response(404, "not_found",
                           fmt::format("no result for {}", util::to_valid_utf8(path)));
   }
-  return json_response(row->json);
+  return with_feedback(c, *row);
 }
 
 Response model_info(const infer::ModelInfo& m) {
@@ -224,6 +234,7 @@ void add_api_routes(Router& router, const ApiContext& c) {
     });
   });
   router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
+  add_feedback_routes(router, c);
 }
 
 }  // namespace inferwatch::server

@@ -18,8 +18,17 @@ void Broadcaster::unsubscribe(const Subscriber* subscriber) {
 }
 
 void Broadcaster::publish(std::int64_t id, const std::string& path, const std::string& json) {
-  auto event = std::make_shared<const StreamEvent>(
-      StreamEvent{id, path, std::make_shared<const std::string>(json)});
+  deliver_all(std::make_shared<const StreamEvent>(
+      StreamEvent{id, path, std::make_shared<const std::string>(json)}));
+}
+
+void Broadcaster::publish_feedback(std::int64_t result_id, const std::string& path,
+                                   const std::string& message) {
+  deliver_all(std::make_shared<const StreamEvent>(StreamEvent{
+      result_id, path, std::make_shared<const std::string>(message), StreamEvent::Kind::feedback}));
+}
+
+void Broadcaster::deliver_all(const std::shared_ptr<const StreamEvent>& event) {
   std::vector<std::shared_ptr<Subscriber>> targets;
   {
     std::lock_guard lock(m_mutex);

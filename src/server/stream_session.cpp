@@ -119,14 +119,16 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
   }
 
   void on_event(const StreamEvent& event) {
-    if (m_closing || event.id <= m_last_sent) return;
+    // Feedback has no id of its own: it is sent whatever the cursor, and does not move it.
+    const bool feedback = event.kind == StreamEvent::Kind::feedback;
+    if (m_closing || (!feedback && event.id <= m_last_sent)) return;
     if (!m_prefix.empty() && !matches_prefix(event.path)) return;
     if (m_replaying) {
       if (m_held.size() >= m_shared.options.queue_messages) return close_slow();
       m_held.push_back(event);
       return;
     }
-    enqueue(event.text, event.id);
+    enqueue(event.text, feedback ? 0 : event.id);
   }
 
   // The prefix filters display paths (SPEC §5), as the replay's query does; events carry the raw

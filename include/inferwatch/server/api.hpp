@@ -1,12 +1,14 @@
 #pragma once
 
 // The REST endpoints of SPEC §6: health, readiness, results, inference, model (and its reload),
-// status.
+// status, and feedback on results.
 
 #include <inferwatch/infer/model_info.hpp>
 #include <inferwatch/metrics/metrics.hpp>
 #include <inferwatch/results/record.hpp>
+#include <inferwatch/server/broadcaster.hpp>
 #include <inferwatch/server/router.hpp>
+#include <inferwatch/store/feedback_store.hpp>
 #include <inferwatch/store/reader.hpp>
 #include <inferwatch/util/result.hpp>
 
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,13 @@ struct ApiContext {
   // `reload_in_progress` → 409, anything else → 422; the old model keeps serving).
   std::function<void(std::function<void(util::Result<infer::ModelInfo>)> done)> reload_model;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // POST /v1/results/{id}/feedback (SPEC §11): where feedback is stored (null: the route answers
+  // 503), where its event goes (may be null), and the labels of the model version that made a
+  // result (nullopt for a version not loaded now: the result's own predictions bound the label).
+  store::FeedbackStore* feedback = nullptr;
+  Broadcaster* broadcaster = nullptr;
+  std::function<std::optional<std::vector<std::string>>(const std::string& model_version)>
+      labels_of{};
 };
 
 // Register the endpoints; `context` must outlive the router.

@@ -14,9 +14,13 @@
 namespace inferwatch::server {
 
 struct StreamEvent {
-  std::int64_t id = 0;
-  std::string path;                         // the raw name (any bytes), relative to its watch root
-  std::shared_ptr<const std::string> text;  // the §5 JSON, shared by every subscriber
+  // A result (the §5 JSON, ordered by id) or feedback on one (SPEC §11: no id of its own, so it
+  // never moves a subscriber's `after` cursor and is never replayed).
+  enum class Kind { result, feedback };
+  std::int64_t id = 0;  // the result's id (for feedback: the result it is about)
+  std::string path;     // the raw name (any bytes), relative to its watch root
+  std::shared_ptr<const std::string> text;  // the message, shared by every subscriber
+  Kind kind = Kind::result;
 };
 
 class Subscriber {
@@ -33,11 +37,17 @@ class Broadcaster {
   void subscribe(const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const Subscriber* subscriber);
   void publish(std::int64_t id, const std::string& path, const std::string& json);
+  // Send `message` (a `{"type":"feedback",...}` object) about result `result_id` of `path` to
+  // every subscriber whose path prefix matches.
+  void publish_feedback(std::int64_t result_id, const std::string& path,
+                        const std::string& message);
   // Ask every subscriber to close ("going away").
   void shut_down_all();
   std::size_t subscribers() const;
 
  private:
+  void deliver_all(const std::shared_ptr<const StreamEvent>& event);
+
   mutable std::mutex m_mutex;
   std::vector<std::weak_ptr<Subscriber>> m_subscribers;  // guarded by m_mutex
 };
