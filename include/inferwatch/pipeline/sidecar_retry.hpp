@@ -31,7 +31,8 @@ class SidecarRetry {
         m_store(store),
         m_sidecars(sidecars),
         m_suffix(std::move(suffix)),
-        m_retry_at(enabled ? Clock::time_point::min() : Clock::time_point::max()),
+        // Due at start (the epoch: never `min()`, whose distance to now overflows).
+        m_retry_at(enabled ? Clock::time_point{} : Clock::time_point::max()),
         m_enabled(enabled) {}
 
   // Sidecars were just stored missing: try them soon (unless a retry is already planned).
