@@ -4,6 +4,8 @@
 
 #include <inferwatch/store/database.hpp>
 
+#include "side_connection.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
@@ -70,20 +72,9 @@ util::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::open(
 
 util::Result<std::unique_ptr<FeedbackStore>> FeedbackStore::open(const std::filesystem::path& path,
                                                                  const Options& options) {
-  // Database::open owns the migrations (a no-op when the daemon's store has already run them).
-  {
-    auto schema = Database::open(path, Database::Options{options.busy_timeout});
-    if (!schema) return schema.error();
-  }
-  try {
-    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE);
-    db->setBusyTimeout(static_cast<int>(options.busy_timeout.count()));
-    db->exec("PRAGMA synchronous = NORMAL");
-    return std::unique_ptr<FeedbackStore>(new FeedbackStore(std::move(db)));
-  } catch (const std::exception& e) {
-    return util::Error{"database_unusable",
-                       fmt::format("database {}: {}", path.string(), e.what())};
-  }
+  auto db = open_side_connection(path, options.busy_timeout);
+  if (!db) return db.error();
+  return std::unique_ptr<FeedbackStore>(new FeedbackStore(std::move(*db)));
 }
 
 FeedbackStore::FeedbackStore(std::unique_ptr<SQLite::Database> db) : m_db(std::move(db)) {}

@@ -4,6 +4,8 @@
 
 #include <inferwatch/store/database.hpp>
 
+#include "side_connection.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
@@ -44,21 +46,9 @@ util::Result<std::unique_ptr<ModelCatalog>> ModelCatalog::open(const std::filesy
 
 util::Result<std::unique_ptr<ModelCatalog>> ModelCatalog::open(const std::filesystem::path& path,
                                                                const Options& options) {
-  // Database::open owns the migrations: opening one brings the schema up to date (a no-op when
-  // the daemon's store has already done it), so the catalog never sees an older schema.
-  {
-    auto schema = Database::open(path, Database::Options{options.busy_timeout});
-    if (!schema) return schema.error();
-  }
-  try {
-    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE);
-    db->setBusyTimeout(static_cast<int>(options.busy_timeout.count()));
-    db->exec("PRAGMA synchronous = NORMAL");
-    return std::unique_ptr<ModelCatalog>(new ModelCatalog(std::move(db)));
-  } catch (const std::exception& e) {
-    return util::Error{"database_unusable",
-                       fmt::format("database {}: {}", path.string(), e.what())};
-  }
+  auto db = open_side_connection(path, options.busy_timeout);
+  if (!db) return db.error();
+  return std::unique_ptr<ModelCatalog>(new ModelCatalog(std::move(*db)));
 }
 
 ModelCatalog::ModelCatalog(std::unique_ptr<SQLite::Database> db) : m_db(std::move(db)) {}
