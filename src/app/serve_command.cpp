@@ -11,6 +11,7 @@
 #include <inferwatch/server/api.hpp>
 #include <inferwatch/server/http_server.hpp>
 #include <inferwatch/server/models_api.hpp>
+#include <inferwatch/server/thumbnails.hpp>
 #include <inferwatch/store/feedback_store.hpp>
 #include <inferwatch/util/host_port.hpp>
 #include <inferwatch/watch/watcher.hpp>
@@ -146,6 +147,12 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     return std::nullopt;
   };
   server::add_api_routes(router, api);
+  server::Thumbnails thumbnails(
+      **reader, parts->roots,
+      {.max_file_bytes = config.watch.max_file_bytes,
+       .limits = {.max_pixels = config.preprocess.max_pixels,
+                  .max_decode_bytes = config.preprocess.max_decode_bytes}});
+  thumbnails.add_routes(router);
   std::optional<server::ModelsApi> models_api;  // with a repository: GET /v1/models and friends
   if (parts->registry) {
     models_api.emplace(*parts->registry, server::ModelsApiOptions{

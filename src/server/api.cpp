@@ -1,6 +1,7 @@
 #include <inferwatch/server/api.hpp>
 
 #include "feedback_routes.hpp"
+#include "web_routes.hpp"
 
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/utf8.hpp>
@@ -235,6 +236,7 @@ void add_api_routes(Router& router, const ApiContext& c) {
   });
   router.add("GET", "/v1/status", [&c](const Request&) { return status(c); });
   add_feedback_routes(router, c);
+  add_web_routes(router);
 }
 
 }  // namespace inferwatch::server

@@ -57,6 +57,23 @@ util::Result<std::optional<StoredJson>> Reader::result(std::int64_t id) {
   });
 }
 
+util::Result<std::optional<ResultSource>> Reader::source(std::int64_t id) {
+  std::lock_guard lock(m_mutex);
+  return guard(m_db->getHandle(), "finding a result's file", [&]() -> std::optional<ResultSource> {
+    SQLite::Statement q(*m_db, R"sql(
+    SELECT root, CASE WHEN length(path_bytes) > 0 THEN path_bytes ELSE path END,
+           dev, inode, size, mtime_ns FROM results WHERE id = ?1)sql");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    const auto raw = q.getColumn(1);
+    return ResultSource{q.getColumn(0).getString(),
+                        std::string(static_cast<const char*>(raw.getBlob()),
+                                    static_cast<std::size_t>(raw.getBytes())),
+                        util::FileStat{q.getColumn(2).getInt64(), q.getColumn(3).getInt64(),
+                                       q.getColumn(4).getInt64(), q.getColumn(5).getInt64()}};
+  });
+}
+
 util::Result<std::optional<StoredJson>> Reader::latest(const std::string& path) {
   // Invalid UTF-8 can only be a raw name; valid text is a raw name or a display form.
   if (!util::is_valid_utf8(path)) return latest_by_bytes(path);

@@ -2,8 +2,10 @@
 
 // Read-only queries for the API, on their own SQLite connection (WAL lets them run beside the
 // writer). Failures come back as values (`store_busy`, `store_failed`; see store.hpp): nothing
-// SQLite throws leaves the store module. Thread-safe: calls are serialized on an internal mutex (each is a short indexed query).
+// SQLite throws leaves the store module. Thread-safe: calls are serialized on an internal mutex
+// (each is a short indexed query).
 
+#include <inferwatch/util/file.hpp>
 #include <inferwatch/util/result.hpp>
 
 #include <cstdint>
@@ -33,6 +35,13 @@ struct StoredJson {
   std::string json;  // the §5 object, valid UTF-8
 };
 
+// Where a result's file is, and which version of it the result was made from.
+struct ResultSource {
+  std::string root;      // the watch root, as configured when the result was made
+  std::string raw_path;  // relative to the root, the exact name bytes
+  util::FileStat version;
+};
+
 struct Counts {
   std::int64_t files = 0;
   std::int64_t pending = 0;
@@ -50,6 +59,8 @@ class Reader {
   // Results with id > query.after, oldest first, at most query.limit.
   util::Result<std::vector<StoredJson>> results(const ResultQuery& query);
   util::Result<std::optional<StoredJson>> result(std::int64_t id);
+  // The file result `id` was made from (nullopt: no such result).
+  util::Result<std::optional<ResultSource>> source(std::int64_t id);
   // The current result of the file at `path` (relative to its root), in any root. `path` is the
   // raw name or its display form (SPEC §5); when several files match, the one whose raw name is
   // `path` wins, then the newest result.
