@@ -132,4 +132,46 @@ util::Result<std::map<std::int64_t, Feedback>> FeedbackStore::current(
                [&] { return read_current(*m_db, result_ids); });
 }
 
+util::Result<std::vector<LabelPair>> FeedbackStore::label_pairs(
+    const std::string& model, const std::optional<std::string>& version,
+    const std::optional<std::string>& since) {
+  std::lock_guard lock(m_mutex);
+  return guard(m_db->getHandle(), fmt::format("reading the feedback on model {}", model), [&] {
+    // A result's current feedback is its row with the highest id (feedback_result's order).
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT f.predicted_label, f.label FROM feedback f JOIN results r ON r.id = f.result_id
+      WHERE f.id = (SELECT MAX(id) FROM feedback WHERE result_id = f.result_id)
+        AND (CASE WHEN ?1 IS NOT NULL THEN r.model_version = ?1
+                  ELSE substr(r.model_version, 1, length(?2)) = ?2 END)
+        AND (?3 IS NULL OR f.created_at >= ?3)
+      ORDER BY f.result_id)sql");
+    if (version)
+      q.bind(1, model + "@" + *version);
+    else
+      q.bind(1);
+    q.bind(2, model + "@");
+    if (since)
+      q.bind(3, *since);
+    else
+      q.bind(3);
+    std::vector<LabelPair> pairs;
+    while (q.executeStep()) {
+      pairs.push_back({q.getColumn(0).getString(), q.getColumn(1).getString()});
+    }
+    return pairs;
+  });
+}
+
+util::Result<std::vector<std::string>> FeedbackStore::versions_with_feedback() {
+  std::lock_guard lock(m_mutex);
+  return guard(m_db->getHandle(), "listing the versions with feedback", [&] {
+    SQLite::Statement q(*m_db, R"sql(
+      SELECT DISTINCT r.model_version FROM results r
+      WHERE r.id IN (SELECT DISTINCT result_id FROM feedback) ORDER BY r.model_version)sql");
+    std::vector<std::string> versions;
+    while (q.executeStep()) versions.push_back(q.getColumn(0).getString());
+    return versions;
+  });
+}
+
 }  // namespace inferwatch::store

@@ -18,6 +18,7 @@ using inferwatch::store::FeedbackRow;
 using inferwatch::store::FeedbackStore;
 using inferwatch::store::FileSighting;
 using inferwatch::store::FileVersion;
+using inferwatch::store::LabelPair;
 using inferwatch::store::StoredResult;
 using inferwatch::test::ok;
 using inferwatch::test::TempDir;
@@ -26,7 +27,8 @@ namespace {
 
 // Record a version of `path` (its size tells versions apart) and commit its result; return the
 // result's id.
-std::int64_t result_of(Database& db, const std::string& path, std::int64_t size) {
+std::int64_t result_of(Database& db, const std::string& path, std::int64_t size,
+                       const std::string& model_version = "demo-shapes@0123456789ab") {
   const std::vector<FileSighting> seen{
       FileSighting{"/srv/crops", path, FileVersion{1, 100, size, 1000}}};
   ok(db.record(seen));
@@ -40,7 +42,7 @@ std::int64_t result_of(Database& db, const std::string& path, std::int64_t size)
     r.path = job.path;
     r.version = job.version;
     r.status = "ok";
-    r.model_version = "demo-shapes@0123456789ab";
+    r.model_version = model_version;
     r.created_at = "2026-11-23T10:00:00.000Z";
     r.json = R"({"id":)" + std::to_string(r.id) + "}";
     ok(db.commit(std::vector<StoredResult>{r}));
@@ -50,11 +52,12 @@ std::int64_t result_of(Database& db, const std::string& path, std::int64_t size)
   return 0;
 }
 
-FeedbackRow feedback(std::int64_t result_id, std::string label, std::string user, std::string at) {
+FeedbackRow feedback(std::int64_t result_id, std::string label, std::string user, std::string at,
+                     std::string predicted = "circle") {
   FeedbackRow row;
   row.result_id = result_id;
   row.label = std::move(label);
-  row.predicted_label = "circle";
+  row.predicted_label = std::move(predicted);
   row.user = std::move(user);
   row.comment = "looked at it";
   row.created_at = std::move(at);
@@ -153,6 +156,55 @@ TEST_CASE("store::FeedbackStore::current") {
   }
 
   SUBCASE("no ids, no query") { CHECK(ok(store->current({})).empty()); }
+}
+
+TEST_CASE("store::FeedbackStore::label_pairs") {
+  TempDir dir;
+  const auto path = dir / "inferwatch.db";
+  auto db = ok(Database::open(path));
+  const std::int64_t a = result_of(*db, "a.png", 10, "shapes@1");
+  const std::int64_t b = result_of(*db, "b.png", 10, "shapes@1");
+  const std::int64_t c = result_of(*db, "c.png", 10, "shapes@2");
+  const std::int64_t d = result_of(*db, "d.png", 10, "shapes-old@1");
+  result_of(*db, "e.png", 10, "shapes@1");  // no feedback
+  auto store = ok(FeedbackStore::open(path));
+  ok(store->record(feedback(a, "circle", "alice", "2026-11-23T10:00:00.000Z")));
+  ok(store->record(feedback(a, "square", "bob", "2026-11-23T12:00:00.000Z")));  // a's current
+  ok(store->record(feedback(b, "circle", "alice", "2026-11-23T11:00:00.000Z")));
+  ok(store->record(feedback(c, "triangle", "alice", "2026-11-23T11:00:00.000Z", "square")));
+  ok(store->record(feedback(d, "circle", "alice", "2026-11-23T11:00:00.000Z")));
+  using Pairs = std::vector<LabelPair>;
+
+  SUBCASE("a version's results each count once, with their current feedback") {
+    CHECK(ok(store->label_pairs("shapes", "1", std::nullopt)) ==
+          Pairs{{"circle", "square"}, {"circle", "circle"}});
+  }
+
+  SUBCASE("without a version, every version of the model and no other model") {
+    CHECK(ok(store->label_pairs("shapes", std::nullopt, std::nullopt)) ==
+          Pairs{{"circle", "square"}, {"circle", "circle"}, {"square", "triangle"}});
+  }
+
+  SUBCASE("since keeps the results whose current feedback is at or after it") {
+    CHECK(ok(store->label_pairs("shapes", "1", "2026-11-23T11:00:00.000Z")) ==
+          Pairs{{"circle", "square"}, {"circle", "circle"}});
+    CHECK(ok(store->label_pairs("shapes", "1", "2026-11-23T11:00:00.001Z")) ==
+          Pairs{{"circle", "square"}});
+  }
+
+  SUBCASE("a result superseded after its feedback still counts") {
+    result_of(*db, "a.png", 11, "shapes@1");
+    CHECK(ok(store->label_pairs("shapes", "1", std::nullopt)).size() == 2);
+  }
+
+  SUBCASE("an unknown version has no pairs") {
+    CHECK(ok(store->label_pairs("shapes", "9", std::nullopt)).empty());
+  }
+
+  SUBCASE("versions_with_feedback lists each model version once, sorted") {
+    CHECK(ok(store->versions_with_feedback()) ==
+          std::vector<std::string>{"shapes-old@1", "shapes@1", "shapes@2"});
+  }
 }
 
 TEST_SUITE_END();

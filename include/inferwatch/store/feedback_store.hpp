@@ -11,6 +11,7 @@
 //
 // Thread-safe: calls are serialized on one connection.
 
+#include <inferwatch/store/quality.hpp>
 #include <inferwatch/util/result.hpp>
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace SQLite {
 class Database;
@@ -67,6 +69,18 @@ class FeedbackStore {
 
   // The current feedback of each of `result_ids` that has any, by result id (one query).
   util::Result<std::map<std::int64_t, Feedback>> current(std::span<const std::int64_t> result_ids);
+
+  // For quality (store::compute_quality): the (predicted, given) labels of the current feedback
+  // of every result made by `model` (`<model>@<version>` in results.model_version), of
+  // `version` only when given, whose current feedback was given at or after `since` (RFC 3339
+  // UTC with milliseconds, as created_at). A result superseded since its feedback still counts:
+  // the feedback judged what that version made of that file.
+  util::Result<std::vector<LabelPair>> label_pairs(const std::string& model,
+                                                   const std::optional<std::string>& version,
+                                                   const std::optional<std::string>& since);
+
+  // Every model_version (`<model>@<version>`) whose results have feedback, sorted.
+  util::Result<std::vector<std::string>> versions_with_feedback();
 
  private:
   explicit FeedbackStore(std::unique_ptr<SQLite::Database> db);
