@@ -21,7 +21,7 @@ struct Migration {
   void (*convert)(SQLite::Database&) = nullptr;
 };
 
-inline constexpr std::array<Migration, 6> k_migrations = {
+inline constexpr std::array<Migration, 7> k_migrations = {
     // 1: files (the backlog and each file's current version) and results (append-only).
     Migration{R"sql(
 CREATE TABLE files (
@@ -149,6 +149,19 @@ CREATE TABLE feedback (
   created_at      TEXT    NOT NULL
 ) STRICT;
 CREATE INDEX feedback_result ON feedback (result_id, id);
+)sql"},
+
+    // 7: each model version's drift reference (SPEC §11, store::DriftReferences): its golden
+    // set's predictions or its first results, kept so a restart never rebases it on later data.
+    Migration{R"sql(
+CREATE TABLE drift_references (
+  model      TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  source     TEXT NOT NULL,  -- golden or first_results
+  histogram  TEXT NOT NULL,  -- JSON: models::to_json(DriftHistogram)
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (model, version)
+) STRICT;
 )sql"},
 };
 

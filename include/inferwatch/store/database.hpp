@@ -104,7 +104,7 @@ class Database final : public Store {
   util::Result<void> forget(std::int64_t file_id, std::int64_t generation) override;
 
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int k_schema_version = 6;
+  static constexpr int k_schema_version = 7;
 
  private:
   explicit Database(std::unique_ptr<SQLite::Database> db);
