@@ -14,22 +14,13 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::pair<std::string_view, config::RolloutMode>, 3> k_modes{{
-    {"immediate", config::RolloutMode::immediate},
-    {"shadow", config::RolloutMode::shadow},
-    {"canary", config::RolloutMode::canary},
-}};
+// Spelled by config::to_string, the same words model.toml takes, so stored rows read back.
+constexpr std::array<config::RolloutMode, 3> k_modes{
+    config::RolloutMode::immediate, config::RolloutMode::shadow, config::RolloutMode::canary};
 
 constexpr std::array<RolloutState, 5> k_states{RolloutState::stable, RolloutState::shadow,
                                                RolloutState::canary, RolloutState::promoted,
                                                RolloutState::rolled_back};
-
-std::string_view mode_name(config::RolloutMode mode) {
-  for (const auto& [name, value] : k_modes) {
-    if (value == mode) return name;
-  }
-  return "?";
-}
 
 std::int64_t unix_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -94,8 +85,8 @@ void read_policy(Fields& f, const json::object* o, config::RolloutPolicy& p) {
   std::string mode;
   g.get("mode", mode);
   bool known = false;
-  for (const auto& [name, value] : k_modes) {
-    if (name == mode) {
+  for (const config::RolloutMode value : k_modes) {
+    if (config::to_string(value) == mode) {
       p.mode = value;
       known = true;
     }
@@ -107,6 +98,9 @@ void read_policy(Fields& f, const json::object* o, config::RolloutPolicy& p) {
   g.get("max_error_rate", p.max_error_rate);
   g.get("max_latency_ratio", p.max_latency_ratio);
   g.get("auto_promote", p.auto_promote);
+  // Added with feedback (issue #15): a snapshot written before has neither and keeps the defaults.
+  if (o->contains("min_feedback_accuracy")) g.get("min_feedback_accuracy", p.min_feedback_accuracy);
+  if (o->contains("min_feedback_count")) g.get("min_feedback_count", p.min_feedback_count);
   if (!g.error().empty()) f.fail("policy", g.error());
 }
 
@@ -142,13 +136,15 @@ json::object to_json(const RolloutSnapshot& s) {
       {"candidate_version", s.candidate_version},
       {"previous_version", s.previous_version},
       {"policy",
-       {{"mode", mode_name(p.mode)},
+       {{"mode", config::to_string(p.mode)},
         {"canary_fraction", p.canary_fraction},
         {"min_files", p.min_files},
         {"min_agreement", p.min_agreement},
         {"max_error_rate", p.max_error_rate},
         {"max_latency_ratio", p.max_latency_ratio},
-        {"auto_promote", p.auto_promote}}},
+        {"auto_promote", p.auto_promote},
+        {"min_feedback_accuracy", p.min_feedback_accuracy},
+        {"min_feedback_count", p.min_feedback_count}}},
       {"counters",
        {{"files", c.files},
         {"candidate_errors", c.candidate_errors},

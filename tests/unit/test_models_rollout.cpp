@@ -383,6 +383,61 @@ TEST_CASE("models::Rollout::roll_back") {
   }
 }
 
+TEST_CASE("models::Rollout::judge_feedback") {
+  auto canary = policy(config::RolloutMode::canary);
+  canary.min_feedback_accuracy = 0.8;
+  canary.min_feedback_count = 10;
+
+  SUBCASE("a canary candidate below min_feedback_accuracy with enough feedback is rolled back") {
+    Rollout r = started(canary);
+    const auto event = r.judge_feedback("2", 10, 7, at(5));  // 0.7 < 0.8
+    REQUIRE(event);
+    CHECK(event->reason == "feedback_accuracy");
+    CHECK(event->from == RolloutState::canary);
+    CHECK(event->to == RolloutState::rolled_back);
+    CHECK(event->candidate_version == "2");
+    CHECK(event->live_version == "1");
+    CHECK(event->detail.find("7 of 10") != std::string::npos);
+    CHECK(r.state() == RolloutState::rolled_back);
+    CHECK(r.live_version() == "1");
+    CHECK(r.snapshot().reason == "feedback_accuracy");
+  }
+  SUBCASE("fewer results with feedback than min_feedback_count are not judged") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("2", 9, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("an accuracy at the threshold keeps the canary") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("2", 10, 8, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("feedback on the live version's results does not judge the candidate") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("1", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("min_feedback_accuracy 0 (the default) never judges feedback") {
+    Rollout r = started(policy(config::RolloutMode::canary));
+    CHECK_FALSE(r.judge_feedback("2", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("outside a canary nothing is judged") {
+    auto shadow = canary;
+    shadow.mode = config::RolloutMode::shadow;
+    Rollout r = started(shadow);
+    CHECK_FALSE(r.judge_feedback("2", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::shadow);
+  }
+  SUBCASE("the policy's feedback keys survive a snapshot") {
+    const auto json = models::to_json(started(canary).snapshot());
+    const auto back = models::rollout_snapshot_from_json(boost::json::serialize(json));
+    REQUIRE(back.ok());
+    CHECK(back->policy.min_feedback_accuracy == doctest::Approx(0.8));
+    CHECK(back->policy.min_feedback_count == 10);
+  }
+}
+
 TEST_CASE("models::Rollout::snapshot") {
   SUBCASE("a restored rollout resumes its counters and promotes at min_files in total") {
     Rollout r = started(policy(config::RolloutMode::shadow));
@@ -437,6 +492,28 @@ TEST_CASE("models::Rollout::snapshot") {
     CHECK(json.at("agreement").as_double() == 0.5);
     CHECK(json.at("policy").at("mode").as_string() == "shadow");
     CHECK(json.at("started_at_ms").as_int64() == 1'700'000'001'000);
+  }
+  SUBCASE("a row stored by an earlier release reads back, each mode by its model.toml word") {
+    for (const auto& [word, mode] : {std::pair{"immediate", config::RolloutMode::immediate},
+                                     std::pair{"shadow", config::RolloutMode::shadow},
+                                     std::pair{"canary", config::RolloutMode::canary}}) {
+      const std::string stored = std::string(R"({"model":"fruit","state":"stable",)") +
+                                 R"("live_version":"1","candidate_version":"",)" +
+                                 R"("previous_version":"","policy":{"mode":")" + word +
+                                 R"(","canary_fraction":0.1,"min_files":200,)" +
+                                 R"("min_agreement":0.9,"max_error_rate":0.05,)" +
+                                 R"("max_latency_ratio":2.0,"auto_promote":true},)" +
+                                 R"("counters":{"files":0,"candidate_errors":0,"compared":0,)" +
+                                 R"("agreed":0,"score_delta_sum":0.0,"live_files":0,)" +
+                                 R"("live_errors":0,"candidate_latency_count":0,)" +
+                                 R"("candidate_latency_sum_ms":0.0,"live_latency_count":0,)" +
+                                 R"("live_latency_sum_ms":0.0},"started_at_ms":0,)" +
+                                 R"("changed_at_ms":0,"reason":"","detail":""})";
+      const auto parsed = models::rollout_snapshot_from_json(stored);
+      REQUIRE(parsed.ok());
+      CHECK(parsed->policy.mode == mode);
+      CHECK(models::to_json(*parsed).at("policy").at("mode").as_string() == word);
+    }
   }
   SUBCASE("bad snapshots are refused with bad_rollout_snapshot") {
     const auto good = models::to_json(started(policy(config::RolloutMode::shadow)).snapshot());
