@@ -192,8 +192,8 @@ Result<FileStat> RootDir::stat(std::string_view relative) const {
   return e->version;
 }
 
-Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_bytes,
-                                  FileStat* stat_out) const {
+Result<UniqueFd> RootDir::open_file(std::string_view relative, std::int64_t max_bytes,
+                                    FileStat* stat_out) const {
   // Pin first: a FIFO, socket or device is refused without ever being opened.
   auto pinned = resolve(relative, O_PATH);
   if (!pinned) return pinned.error();
@@ -211,7 +211,7 @@ Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_by
     fd = ::dup(again->get());
   }
   if (fd < 0) return errno_error(relative, errno, "open");
-  const UniqueFd file(fd);
+  UniqueFd file(fd);
   struct stat opened {};
   if (::fstat(file.get(), &opened) != 0) return errno_error(relative, errno, "stat");
   if (!S_ISREG(opened.st_mode)) return not_regular(relative, type_of(opened.st_mode));
@@ -223,8 +223,16 @@ Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_by
     return Error{"file_too_large", fmt::format("{} is {} bytes, over the limit of {} bytes",
                                                relative, opened.st_size, max_bytes)};
   }
+  return file;
+}
 
-  return read_to_end(file.get(), opened.st_size, max_bytes, relative);
+Result<std::string> RootDir::read(std::string_view relative, std::int64_t max_bytes,
+                                  FileStat* stat_out) const {
+  FileStat local;
+  FileStat* opened = stat_out ? stat_out : &local;  // set even when the file is too large
+  auto file = open_file(relative, max_bytes, opened);
+  if (!file) return file.error();
+  return read_to_end(file->get(), opened->size, max_bytes, relative);
 }
 
 Result<UniqueFd> RootDir::open_dir(std::string_view relative) const {

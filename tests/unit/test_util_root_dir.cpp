@@ -108,6 +108,22 @@ TEST_CASE("util::RootDir") {
       REQUIRE_FALSE(bytes.ok());
       CHECK(bytes.error().code == "file_too_large");
     }
+    SUBCASE("open_file gives a read-only descriptor of the same file, with its version") {
+      FileStat st;
+      const auto fd = root->open_file("a/b/image.png", 1024, &st);
+      REQUIRE(fd.ok());
+      CHECK(st == *root->stat("a/b/image.png"));
+      char buf[16] = {};
+      CHECK(::read(fd->get(), buf, sizeof buf) == 6);
+      CHECK(std::string(buf) == "pixels");
+      CHECK((::fcntl(fd->get(), F_GETFL) & O_ACCMODE) == O_RDONLY);
+    }
+    SUBCASE("open_file refuses what read refuses, before opening it") {
+      CHECK(root->open_file("link.png", 1024).error().code == "not_regular_file");
+      CHECK(root->open_file("fifo.png", 1024).error().code == "not_regular_file");
+      CHECK(root->open_file("linkdir/secret.png", 1024).error().code == "unsafe_path");
+      CHECK(root->open_file("a/b/image.png", 3).error().code == "file_too_large");
+    }
     SUBCASE("directories open beneath the root") {
       CHECK(root->open_dir("").ok());
       CHECK(root->open_dir("a/b").ok());

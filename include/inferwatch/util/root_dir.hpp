@@ -71,6 +71,12 @@ class RootDir {
   // The version of the regular file at `relative`; anything else is `not_regular_file`.
   Result<FileStat> stat(std::string_view relative) const;
 
+  // The regular file at `relative` opened for reading, as read() opens it (pinned, checked, then
+  // reopened; never blocking, no symlink followed); larger than `max_bytes` is
+  // `file_too_large`. `stat` gets the version of the returned descriptor. Errors as read().
+  Result<UniqueFd> open_file(std::string_view relative, std::int64_t max_bytes,
+                             FileStat* stat = nullptr) const;
+
   // Read the regular file at `relative` whole, without blocking and without following a
   // symlink; larger than `max_bytes` is `file_too_large`. `stat` gets the version of the
   // descriptor that was read. Errors as entry(), plus `not_regular_file`.
