@@ -3,6 +3,7 @@
 #include <inferwatch/app/bench_command.hpp>
 #include <inferwatch/app/check_command.hpp>
 #include <inferwatch/app/config_options.hpp>
+#include <inferwatch/app/export_command.hpp>
 #include <inferwatch/app/gate_command.hpp>
 #include <inferwatch/app/infer_command.hpp>
 #include <inferwatch/app/logging.hpp>
@@ -150,6 +151,24 @@ int run(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
 
+  ExportCommandOptions export_options;
+  CLI::App* export_cmd = cli.add_subcommand(
+      "export",
+      "Write the results with feedback as a training set: OUT/<label>/<file> and "
+      "OUT/manifest.jsonl, adding only what is new; exit 0 done, 1 no example");
+  export_cmd
+      ->add_option("-c,--config", config_options.file,
+                   "TOML configuration file: database.path (default: embedded defaults)")
+      ->check(CLI::ExistingFile);
+  export_cmd->add_option("--dataset", export_options.out, "Output folder (created if missing)")
+      ->required();
+  export_cmd->add_option("--since", export_options.since,
+                         "Only feedback given at or after this RFC 3339 time");
+  export_cmd->add_option("--model", export_options.model,
+                         "Only results of model NAME, or of NAME@VERSION");
+  export_cmd->add_flag("--copy", export_options.copy, "Copy files, never hard-link them");
+  export_cmd->add_flag("--json", export_options.json, "Print the summary as JSON");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -167,6 +186,7 @@ int run(int argc, char** argv) {
     if (*serve) return serve_command(config_options, loaded.config);
     if (*scan) return scan_command(loaded.config, scan_dir);
     if (*bench) return bench_command(loaded.config, bench_options);
+    if (*export_cmd) return export_command(loaded.config, export_options);
     if (*models) {
       for (const auto* sub : models->get_subcommands()) models_options.action = sub->get_name();
       return models_command(loaded.config, models_options);
