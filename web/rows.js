@@ -29,7 +29,6 @@ export function feedbackState(result) {
 export function createRow(id, actions) {
   const tr = el("tr");
   tr.dataset.id = String(id);
-  tr.setAttribute("aria-selected", "false");
   const row = { tr, id, key: "", thumbKey: "" };
 
   row.thumbCell = el("td", "thumb-cell");
@@ -96,7 +95,9 @@ export function fillRow(row, result, view) {
   row.tr.classList.toggle("superseded", view.superseded);
   row.tr.classList.toggle("error", result.status !== "ok");
   row.tr.classList.toggle("selected", view.selected);
-  row.tr.setAttribute("aria-selected", view.selected ? "true" : "false");
+  // aria-current, not aria-selected: this is a table, not a grid with its own focus handling.
+  if (view.selected) row.tr.setAttribute("aria-current", "true");
+  else row.tr.removeAttribute("aria-current");
 
   const state = feedbackState(result);
   row.tr.dataset.feedback = state || "none";
