@@ -2,6 +2,7 @@
 
 #include <inferwatch/app/config_summary.hpp>
 #include <inferwatch/app/daemon_parts.hpp>
+#include <inferwatch/app/feedback_quality.hpp>
 #include <inferwatch/app/model_reloader.hpp>
 #include <inferwatch/app/server_access.hpp>
 #include <inferwatch/app/service_loop.hpp>
@@ -11,6 +12,7 @@
 #include <inferwatch/server/api.hpp>
 #include <inferwatch/server/http_server.hpp>
 #include <inferwatch/server/models_api.hpp>
+#include <inferwatch/server/quality_routes.hpp>
 #include <inferwatch/server/thumbnails.hpp>
 #include <inferwatch/store/feedback_store.hpp>
 #include <inferwatch/util/host_port.hpp>
@@ -130,6 +132,12 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
       }};
   api.feedback = feedback->get();
   api.broadcaster = &broadcaster;
+  // Feedback metrics from the store (right after a restart too), then per new feedback.
+  FeedbackQuality feedback_quality(**feedback, metrics, parts->registry.get());
+  feedback_quality.refresh_all();
+  api.on_feedback = [&](const std::string& model_version, const store::FeedbackRow& row) {
+    feedback_quality.recorded(model_version, row);
+  };
   // The labels of a version loaded now: the single model, or the default model's live version
   // and its candidate with a repository. Older versions are unloaded: their results' own
   // predictions bound the label (server/feedback_routes.cpp).
@@ -158,8 +166,13 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
     models_api.emplace(*parts->registry, server::ModelsApiOptions{
                                              .staging_dir = config.model.repository / ".staging"});
     models_api->add_routes(router);
+    server::add_quality_route(router, **feedback,
+                              server::registry_quality_source(*parts->registry, api.labels_of));
   } else {
     server::add_single_model_routes(router, [&] { return pipeline.engine()->info(); });
+    server::add_quality_route(router, **feedback, server::single_model_quality_source([&] {
+                                return pipeline.engine()->info();
+                              }));
   }
   server::HttpServerOptions http;
   http.host = exposure->address;  // bind exactly what check_exposure judged

@@ -61,6 +61,8 @@ void read_rollout(SectionReader& r, RolloutPolicy& p) {
   r.read("max_error_rate", p.max_error_rate);
   r.read("max_latency_ratio", p.max_latency_ratio);
   r.read("auto_promote", p.auto_promote);
+  r.read("min_feedback_accuracy", p.min_feedback_accuracy);
+  r.read("min_feedback_count", p.min_feedback_count);
 }
 
 // A model version is one self-contained directory (it may arrive as an uploaded archive): the
@@ -142,6 +144,10 @@ void check_manifest(const ModelManifest& m, const std::string& file_name, const 
            fmt::format("{} is out of range; allowed: 1 to 100000000", m.rollout.min_files));
   c.fraction("rollout.min_agreement", m.rollout.min_agreement);
   c.fraction("rollout.max_error_rate", m.rollout.max_error_rate);
+  c.fraction("rollout.min_feedback_accuracy", m.rollout.min_feedback_accuracy);
+  if (m.rollout.min_feedback_count < 1 || m.rollout.min_feedback_count > 100'000'000)
+    c.fail("rollout.min_feedback_count", fmt::format("{} is out of range; allowed: 1 to 100000000",
+                                                     m.rollout.min_feedback_count));
   if (!(m.rollout.max_latency_ratio > 0.0 && m.rollout.max_latency_ratio <= 1000.0))
     c.fail("rollout.max_latency_ratio", fmt::format("{} is out of range; allowed: above 0 to 1000",
                                                     m.rollout.max_latency_ratio));

@@ -32,8 +32,8 @@ constexpr std::array<std::string_view, 5> k_code_classes = {"1xx", "2xx", "3xx",
 constexpr std::array<std::string_view, 3> k_arms = {"live", "shadow", "canary"};
 constexpr std::array<std::string_view, 5> k_rollout_states = {"stable", "shadow", "canary",
                                                               "promoted", "rolled_back"};
-constexpr std::array<std::string_view, 4> k_rollback_reasons = {"manual", "error_rate", "agreement",
-                                                                "latency"};
+constexpr std::array<std::string_view, 5> k_rollback_reasons = {"manual", "error_rate", "agreement",
+                                                                "latency", "feedback_accuracy"};
 
 // `value` when it is one of `known`, else `fallback`: label values stay a closed set.
 template <std::size_t N>
@@ -212,9 +212,53 @@ struct Metrics::Families {
   std::map<std::string, std::vector<prometheus::Gauge*>> versions;  // by model
 };
 
+// Feedback (SPEC §11). Per model version: two counters, two result gauges, one accuracy gauge and
+// two gauges per label (precision, recall), at most k_max_feedback_labels labels. The confusion
+// matrix (labels² series per version) stays in GET /v1/models/{name}/quality.
+struct Metrics::FeedbackFamilies {
+  explicit FeedbackFamilies(prometheus::Registry& r)
+      : recorded(prometheus::BuildCounter()
+                     .Name("inferwatch_feedback_total")
+                     .Help("Feedback recorded since the daemon started, by the model version that "
+                           "made the result and outcome (confirmed, corrected)")
+                     .Register(r)),
+        results(prometheus::BuildGauge()
+                    .Name("inferwatch_feedback_results")
+                    .Help("Results whose current feedback confirms or corrects them, by model "
+                          "version and outcome (read from the database: survives restarts)")
+                    .Register(r)),
+        accuracy(prometheus::BuildGauge()
+                     .Name("inferwatch_feedback_accuracy_ratio")
+                     .Help("Share of a model version's results with feedback whose current "
+                           "feedback confirms the predicted label (absent without feedback)")
+                     .Register(r)),
+        precision(prometheus::BuildGauge()
+                      .Name("inferwatch_feedback_label_precision_ratio")
+                      .Help("Per label: results predicted this label that feedback confirms, over "
+                            "those predicted it (absent while none was)")
+                      .Register(r)),
+        recall(prometheus::BuildGauge()
+                   .Name("inferwatch_feedback_label_recall_ratio")
+                   .Help("Per label: results feedback gives this label that were predicted it, "
+                         "over those feedback gives it (absent while none)")
+                   .Register(r)) {}
+
+  prometheus::Family<prometheus::Counter>& recorded;
+  prometheus::Family<prometheus::Gauge>& results;
+  prometheus::Family<prometheus::Gauge>& accuracy;
+  prometheus::Family<prometheus::Gauge>& precision;
+  prometheus::Family<prometheus::Gauge>& recall;
+  std::mutex mutex;  // guards series
+  // The ratio series set for each "<model>@<version>", removed when replaced.
+  std::map<std::string,
+           std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, prometheus::Gauge*>>>
+      series;
+};
+
 Metrics::Metrics()
     : m_registry(std::make_shared<prometheus::Registry>()),
-      m_f(std::make_unique<Families>(*m_registry)) {}
+      m_f(std::make_unique<Families>(*m_registry)),
+      m_feedback(std::make_unique<FeedbackFamilies>(*m_registry)) {}
 Metrics::~Metrics() = default;
 
 void Metrics::file_detected(std::uint64_t n) { m_f->detected.Increment(static_cast<double>(n)); }
@@ -329,6 +373,51 @@ void Metrics::model_versions(const std::string& model,
     series.push_back(
         &m_f->version_info.Add({{"model", model}, {"version", version}, {"state", state}}));
     series.back()->Set(1);
+  }
+}
+
+void Metrics::feedback_recorded(const std::string& model, const std::string& version,
+                                bool confirmed) {
+  m_feedback->recorded
+      .Add({{"model", model},
+            {"version", version},
+            {"outcome", confirmed ? "confirmed" : "corrected"}})
+      .Increment();
+}
+
+void Metrics::feedback_quality(const std::string& model, const std::string& version,
+                               std::int64_t confirmed, std::int64_t corrected,
+                               const std::vector<LabelRatios>& labels) {
+  const prometheus::Labels base{{"model", model}, {"version", version}};
+  auto with_outcome = [&](const char* outcome) {
+    auto with = base;
+    with.emplace("outcome", outcome);
+    return with;
+  };
+  // Both counters exist from the first feedback on, so increase() sees each one's first event.
+  m_feedback->recorded.Add(with_outcome("confirmed"));
+  m_feedback->recorded.Add(with_outcome("corrected"));
+  m_feedback->results.Add(with_outcome("confirmed")).Set(static_cast<double>(confirmed));
+  m_feedback->results.Add(with_outcome("corrected")).Set(static_cast<double>(corrected));
+  std::lock_guard lock(m_feedback->mutex);
+  auto& series = m_feedback->series[model + "@" + version];
+  for (auto [family, gauge] : series) family->Remove(gauge);
+  series.clear();
+  auto set = [&](prometheus::Family<prometheus::Gauge>& family, prometheus::Labels labels,
+                 double value) {
+    auto* gauge = &family.Add(labels);
+    gauge->Set(value);
+    series.emplace_back(&family, gauge);
+  };
+  if (confirmed + corrected > 0) {
+    set(m_feedback->accuracy, base,
+        static_cast<double>(confirmed) / static_cast<double>(confirmed + corrected));
+  }
+  for (std::size_t i = 0; i < labels.size() && i < k_max_feedback_labels; ++i) {
+    auto with = base;
+    with.emplace("label", labels[i].label);
+    if (labels[i].precision) set(m_feedback->precision, with, *labels[i].precision);
+    if (labels[i].recall) set(m_feedback->recall, with, *labels[i].recall);
   }
 }
 

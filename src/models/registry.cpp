@@ -247,6 +247,26 @@ void Registry::observe(const Selection& selection, const results::Record& curren
   d.emit(events);
 }
 
+void Registry::observe_feedback(const std::string& model, const std::string& version,
+                                std::int64_t count, std::int64_t confirmed) {
+  Impl& d = *m_impl;
+  Impl::Events events;
+  {
+    std::unique_lock lock(d.mutex);
+    const auto it = d.models.find(model);
+    if (it == d.models.end()) return;
+    ModelSlot& m = it->second;
+    if (!m.in_progress()) return;
+    auto event = m.rollout->judge_feedback(version, count, confirmed, d.options.now());
+    if (!event) return;
+    m.counts_dirty = true;
+    d.reconcile(m);
+    events.push_back(RegistryEvent{model, version, std::nullopt, std::move(*event), std::nullopt});
+  }
+  d.wake_soon();  // the poll thread writes the catalog and starts the next waiting version
+  d.emit(events);
+}
+
 util::Result<RolloutEvent> Registry::promote(const std::string& model) {
   Impl& d = *m_impl;
   Impl::Events events;

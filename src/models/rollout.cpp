@@ -263,6 +263,21 @@ std::optional<RolloutEvent> Rollout::decide(TimePoint now) {
   return std::nullopt;
 }
 
+std::optional<RolloutEvent> Rollout::judge_feedback(std::string_view version, std::int64_t count,
+                                                    std::int64_t confirmed, TimePoint now) {
+  const config::RolloutPolicy& p = m_s.policy;
+  if (m_s.state != RolloutState::canary || version != m_s.candidate_version ||
+      p.min_feedback_accuracy <= 0.0 || count < std::max<std::int64_t>(p.min_feedback_count, 1))
+    return std::nullopt;
+  const double accuracy = static_cast<double>(confirmed) / static_cast<double>(count);
+  if (accuracy >= p.min_feedback_accuracy) return std::nullopt;
+  return transition(RolloutState::rolled_back, "feedback_accuracy",
+                    fmt::format("feedback confirms {} of {} results ({:.4g}), below "
+                                "min_feedback_accuracy {:g}",
+                                confirmed, count, accuracy, p.min_feedback_accuracy),
+                    now);
+}
+
 util::Result<RolloutEvent> Rollout::promote(TimePoint now) {
   if (!in_progress()) {
     return util::Error{

@@ -98,6 +98,9 @@ void read_policy(Fields& f, const json::object* o, config::RolloutPolicy& p) {
   g.get("max_error_rate", p.max_error_rate);
   g.get("max_latency_ratio", p.max_latency_ratio);
   g.get("auto_promote", p.auto_promote);
+  // Added with feedback (issue #15): a snapshot written before has neither and keeps the defaults.
+  if (o->contains("min_feedback_accuracy")) g.get("min_feedback_accuracy", p.min_feedback_accuracy);
+  if (o->contains("min_feedback_count")) g.get("min_feedback_count", p.min_feedback_count);
   if (!g.error().empty()) f.fail("policy", g.error());
 }
 
@@ -139,7 +142,9 @@ json::object to_json(const RolloutSnapshot& s) {
         {"min_agreement", p.min_agreement},
         {"max_error_rate", p.max_error_rate},
         {"max_latency_ratio", p.max_latency_ratio},
-        {"auto_promote", p.auto_promote}}},
+        {"auto_promote", p.auto_promote},
+        {"min_feedback_accuracy", p.min_feedback_accuracy},
+        {"min_feedback_count", p.min_feedback_count}}},
       {"counters",
        {{"files", c.files},
         {"candidate_errors", c.candidate_errors},

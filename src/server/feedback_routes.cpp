@@ -157,6 +157,12 @@ Response post_feedback(const ApiContext& c, const Request& r) {
     const unsigned status = e.code == "unknown_result" ? 404 : e.code == "superseded" ? 409 : 503;
     return error_response(status, e.code == "unknown_result" ? "not_found" : e.code, e.message);
   }
+  if (c.on_feedback) {
+    const auto* model = result.if_contains("model");
+    const auto* version =
+        model && model->is_object() ? model->get_object().if_contains("version") : nullptr;
+    if (version && version->is_string()) c.on_feedback(std::string(version->get_string()), row);
+  }
   const json::object feedback = feedback_json(*stored_feedback);
   if (c.broadcaster) {
     c.broadcaster->publish_feedback(

@@ -59,6 +59,11 @@ struct RolloutPolicy {
   double max_latency_ratio = 2.0;
   // Promote as soon as the numbers are met (false: wait for a person).
   bool auto_promote = true;
+  // canary: roll back when the accuracy of the candidate's results on their feedback (current
+  // feedback confirming the prediction) falls below this, once min_feedback_count of its results
+  // have feedback. 0: feedback is not judged.
+  double min_feedback_accuracy = 0.0;
+  std::int64_t min_feedback_count = 20;
 };
 
 std::string_view to_string(RolloutMode mode);

@@ -59,7 +59,8 @@ class Metrics {
                     bool ok, std::optional<double> seconds = std::nullopt);
   void model_gate_verdict(const std::string& model, bool passed);
   void model_promotion(const std::string& model);
-  // `reason`: manual, error_rate, agreement or latency (anything else counts as other).
+  // `reason`: manual, error_rate, agreement, latency or feedback_accuracy (anything else counts
+  // as other).
   void model_rollback(const std::string& model, std::string_view reason);
   // A model's rollout as it stands: its state (stable, shadow, canary, promoted, rolled_back),
   // when the current (or last) rollout started, the files counted, and the shadow agreement so
@@ -73,6 +74,23 @@ class Metrics {
   void model_versions(const std::string& model,
                       const std::vector<std::pair<std::string, std::string>>& version_states);
 
+  // Feedback (SPEC §11). `model` and `version` as above (a result's `<model>@<version>`).
+  // One feedback recorded since this process started, confirming or correcting its result.
+  void feedback_recorded(const std::string& model, const std::string& version, bool confirmed);
+  // One label's precision and recall on feedback; empty while undefined (the series is absent).
+  struct LabelRatios {
+    std::string label;  // one of the version's labels
+    std::optional<double> precision;
+    std::optional<double> recall;
+  };
+  // A version's quality on its results' current feedback (read from the store, so it is right
+  // after a restart too), replacing what was set for it: results confirmed and corrected, the
+  // accuracy, and each label's precision and recall (at most k_max_feedback_labels labels).
+  void feedback_quality(const std::string& model, const std::string& version,
+                        std::int64_t confirmed, std::int64_t corrected,
+                        const std::vector<LabelRatios>& labels);
+  static constexpr std::size_t k_max_feedback_labels = 64;
+
   // Run `refresh` at the start of every scrape (gauges read from elsewhere, e.g. the rollouts).
   // Call before the server starts; `refresh` runs on the scraping thread.
   void before_scrape(std::function<void()> refresh);
@@ -84,6 +102,8 @@ class Metrics {
   struct Families;
   std::shared_ptr<prometheus::Registry> m_registry;
   std::unique_ptr<Families> m_f;
+  struct FeedbackFamilies;
+  std::unique_ptr<FeedbackFamilies> m_feedback;
   std::vector<std::function<void()>> m_before_scrape;
 };
 

@@ -142,6 +142,12 @@ class Registry {
   void observe(const Selection& selection, const results::Record& current,
                const results::Record* shadow = nullptr);
 
+  // Feedback on results of `model`'s `version` (SPEC §11): `count` of them have feedback,
+  // `confirmed` of those confirm the prediction. May roll a canary candidate back
+  // (Rollout::judge_feedback, reason `feedback_accuracy`; listeners told). No I/O; cheap.
+  void observe_feedback(const std::string& model, const std::string& version, std::int64_t count,
+                        std::int64_t confirmed);
+
   // By hand: make `model`'s candidate live. Errors: `unknown_model`, `no_candidate`. The catalog
   // is written before it returns; a failed write is an event and is retried by the next poll.
   util::Result<RolloutEvent> promote(const std::string& model);

@@ -102,7 +102,8 @@ struct RolloutEvent {
   std::string model{};
   RolloutState from = RolloutState::stable;
   RolloutState to = RolloutState::stable;
-  // started, immediate, policy_met, manual, or a breach: error_rate, agreement, latency.
+  // started, immediate, policy_met, manual, or a breach: error_rate, agreement, latency,
+  // feedback_accuracy.
   std::string reason{};
   std::string detail{};
   std::string live_version{};       // after the change
@@ -162,6 +163,14 @@ class Rollout {
 
   // Apply judge(): promote or roll back when it says so.
   std::optional<RolloutEvent> decide(TimePoint now);
+
+  // Feedback on `version`'s results: `count` of them have feedback, `confirmed` of those confirm
+  // the prediction (store::compute_quality). While `version` is the canary candidate and the
+  // policy sets min_feedback_accuracy, an accuracy below it over at least min_feedback_count
+  // results rolls the candidate back with reason `feedback_accuracy`. Shadow results are never
+  // current, so they get no feedback.
+  std::optional<RolloutEvent> judge_feedback(std::string_view version, std::int64_t count,
+                                             std::int64_t confirmed, TimePoint now);
 
   // By hand: make the candidate live (shadow or canary; else error `no_candidate`).
   util::Result<RolloutEvent> promote(TimePoint now);

@@ -43,6 +43,10 @@ struct ApiContext {
   Broadcaster* broadcaster = nullptr;
   std::function<std::optional<std::vector<std::string>>(const std::string& model_version)>
       labels_of{};
+  // Told of each feedback stored (quality metrics, a canary's feedback judgement), on the
+  // request's thread: the `<model>@<version>` that made the result, and the row. May be empty.
+  std::function<void(const std::string& model_version, const store::FeedbackRow& row)>
+      on_feedback{};
 };
 
 // Register the endpoints; `context` must outlive the router.
