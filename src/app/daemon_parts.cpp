@@ -86,6 +86,7 @@ open_registry(const config::Config& config, metrics::Metrics* metrics) {
   if (!catalog) return catalog.error();
   models::Registry::Options options;
   options.repository = config.model.repository;
+  options.keep_versions = config.model.keep_versions;
   options.routes = config.routes;
   options.default_model = config.model.default_model;
   const auto loader = [config](const config::ModelManifest& manifest) {

@@ -1,12 +1,18 @@
 #include <inferwatch/app/models_command.hpp>
 
 #include <inferwatch/app/daemon_client.hpp>
+#include <inferwatch/models/registry.hpp>
+#include <inferwatch/server/models_api.hpp>
+#include <inferwatch/server/router.hpp>
 #include <inferwatch/server/version_archive.hpp>
+#include <inferwatch/store/model_catalog.hpp>
+#include <inferwatch/util/json_text.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include <cctype>
+#include <future>
 #include <iostream>
 
 namespace inferwatch::app {
@@ -112,23 +118,99 @@ int fail(const util::Error& e) {
   return 2;
 }
 
+// --offline: the same request through the same routes (server::ModelsApi), answered by a
+// Registry over the database's catalog in offline mode instead of the daemon: the same JSON, the
+// same statuses, so the same printing and exit codes. Changes take the catalog's lock exclusive
+// (refused while a daemon holds it); a list takes none. `path` is decoded, without a query.
+util::Result<HttpReply> offline_request(const config::Config& config, const std::string& action,
+                                        const std::string& method, const std::string& path,
+                                        std::string body) {
+  if (config.model.repository.empty()) {
+    return util::Error{"usage", "--offline needs model.repository in the configuration"};
+  }
+  if (action == "upload") {
+    return util::Error{
+        "usage", fmt::format("upload needs the running daemon (it gates the version); offline, "
+                             "copy the directory to {}/<name>/<version> (model.toml last) and the "
+                             "daemon gates it when it starts",
+                             config.model.repository.string())};
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(config.database.path, ec)) {
+    return util::Error{"no_database",
+                       fmt::format("no database at {} (database.path): the daemon has not run "
+                                   "with this configuration yet",
+                                   config.database.path.string())};
+  }
+  store::ModelCatalog::Options catalog_options;
+  catalog_options.lock =
+      action == "list" ? store::CatalogLock::none : store::CatalogLock::exclusive;
+  auto catalog = store::ModelCatalog::open(config.database.path, catalog_options);
+  if (!catalog) return catalog.error();
+
+  models::Registry::Options options;
+  options.repository = config.model.repository;
+  options.routes = config.routes;
+  options.default_model = config.model.default_model;
+  options.keep_versions = config.model.keep_versions;
+  options.poll = std::chrono::milliseconds(0);
+  options.mode = models::Registry::Options::Mode::offline;
+  // Offline nothing is loaded or gated: the daemon does both at its next start.
+  models::Registry registry(
+      std::move(options), **catalog,
+      [](const config::ModelManifest&) -> util::Result<std::shared_ptr<models::Engine>> {
+        return util::Error{"load_failed", "nothing is loaded offline"};
+      },
+      [](const config::ModelManifest& m, std::optional<double>) {
+        models::GateVerdict v;
+        v.name = m.name;
+        v.version = m.version;
+        v.reasons.push_back({"gate_unavailable", "nothing is gated offline"});
+        return v;
+      });
+  if (auto started = registry.start(); !started) return started.error();
+  // What GET /v1/models answers; without ModelsApi, which would clear a running daemon's
+  // unfinished uploads from .staging.
+  if (action == "list") return HttpReply{200, util::to_json_text(registry.describe())};
+
+  server::Router router;  // no token: this process is the operator's own
+  server::ModelsApi api(
+      registry, server::ModelsApiOptions{.staging_dir = config.model.repository / ".staging"});
+  api.add_routes(router);
+  server::Request request;
+  request.method = method;
+  request.path = path;
+  request.body = std::move(body);
+  std::promise<server::Response> answered;
+  router.handle(std::move(request), [&](server::Response r) { answered.set_value(std::move(r)); });
+  server::Response response = answered.get_future().get();
+  api.shutdown();
+  registry.stop();
+  return HttpReply{response.status, std::move(response.body)};
+}
+
 }  // namespace
 
 int models_command(const config::Config& config, const ModelsCommandOptions& o) {
-  auto address = daemon_address(config.server, o.listen);
+  util::Result<DaemonAddress> address = DaemonAddress{};
+  if (!o.offline) address = daemon_address(config.server, o.listen);
   if (!address) return fail(address.error());
-  std::string method = "POST", target, body, content_type = "application/json";
+  std::string method = "POST", target, path, body, content_type = "application/json";
   if (o.action == "list") {
     method = "GET";
-    target = "/v1/models";
+    target = path = "/v1/models";
   } else if (o.action == "promote") {
     target = fmt::format("/v1/models/{}/promote", encode(o.name));
+    path = fmt::format("/v1/models/{}/promote", o.name);
   } else if (o.action == "rollback") {
     target = fmt::format("/v1/models/{}/rollback", encode(o.name));
+    path = fmt::format("/v1/models/{}/rollback", o.name);
     json::object request;
     if (o.to_version) request["to_version"] = *o.to_version;
     if (!o.reason.empty()) request["reason"] = o.reason;
     body = json::serialize(request);
+  } else if (o.action == "upload" && o.offline) {
+    // refused by offline_request, before anything is packed
   } else if (o.action == "upload") {
     target = fmt::format("/v1/models/{}/versions?version={}", encode(o.name), encode(o.version));
     auto packed = server::pack_directory(o.dir);
@@ -145,8 +227,9 @@ int models_command(const config::Config& config, const ModelsCommandOptions& o) 
     return fail(util::Error{"usage", fmt::format("unknown action {}", o.action)});
   }
 
-  const auto reply = http_request(*address, method, target, std::move(body), content_type,
-                                  std::chrono::seconds(o.timeout_s));
+  const auto reply = o.offline ? offline_request(config, o.action, method, path, std::move(body))
+                               : http_request(*address, method, target, std::move(body),
+                                              content_type, std::chrono::seconds(o.timeout_s));
   if (!reply) return fail(reply.error());
   boost::system::error_code ec;
   const json::value parsed = json::parse(reply->body, ec);

@@ -129,6 +129,9 @@ int run(int argc, char** argv) {
   models->add_option("--listen", models_options.listen,
                      "HOST:PORT of the daemon (default: [server] listen)");
   models->add_flag("--json", models_options.json, "Print the daemon's JSON reply as it is");
+  models->add_flag("--offline", models_options.offline,
+                   "Without the daemon: read and change database.path and model.repository "
+                   "directly (list, promote, rollback; refused while a daemon runs)");
   models->add_option("--timeout", models_options.timeout_s,
                      "Seconds to wait for the daemon (default 600: the gate can take long)");
   models->fallthrough();

@@ -50,7 +50,9 @@ bool applies_at_reload(std::string_view key) {
   // Read once at start: the repository and its routes; and model.threads, as LibTorch's thread
   // pool is sized once per process, by the first model loaded (a reloaded model still gets the
   // first one's pool, whatever model.threads says then).
-  if (key == "model.repository" || key == "model.default" || key == "model.threads") return false;
+  if (key == "model.repository" || key == "model.default" || key == "model.threads" ||
+      key == "model.keep_versions")
+    return false;
   // A SIGHUP loads a new Engine from [model], [preprocess] and [postprocess].
   return key.starts_with("model.") || key.starts_with("preprocess.") ||
          key.starts_with("postprocess.") || key == "log.level";

@@ -64,6 +64,7 @@ void read_model(SectionReader& r, Model& m, const std::filesystem::path& base_di
   // Daemon-only keys (a model.toml has no repository of its own).
   r.read_path("repository", m.repository);
   r.read("default", m.default_model);
+  r.read("keep_versions", m.keep_versions);
 }
 
 void read_model_runtime(SectionReader& r, Model& m) {

@@ -88,7 +88,8 @@ std::string to_toml(const Config& c) {
                     {"threads", c.model.threads},
                     {"optimize", c.model.optimize},
                     {"repository", c.model.repository.string()},
-                    {"default", c.model.default_model}};
+                    {"default", c.model.default_model},
+                    {"keep_versions", c.model.keep_versions}};
   if (!c.model.labels_file.empty())
     model.insert("labels", c.model.labels_file.string());
   else

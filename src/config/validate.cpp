@@ -66,6 +66,7 @@ void check_model(Checker& c, const Model& m) {
     c.fail("model.precision", "fp16 needs a CUDA device; use fp32 or bf16 on the CPU");
   }
   c.range("model.threads", m.threads, 0, 1024);
+  c.range<std::int64_t>("model.keep_versions", m.keep_versions, 0, 10'000);
   for (const auto& label : m.labels) {
     if (label.empty()) {
       c.fail("model.labels", "a label is empty");

@@ -36,6 +36,17 @@ Outcome outcome_of(const results::Record& record) {
   return o;
 }
 
+util::Error removed_error(const std::string& model, const VersionEntry& e,
+                          const Registry::Options& options) {
+  return util::Error{
+      "version_unusable",
+      fmt::format("model {} version {} was removed (its directory was deleted to keep "
+                  "model.keep_versions = {} old versions; removed at {}): copy it back into the "
+                  "repository under a new version name to serve it again",
+                  model, e.version, options.keep_versions,
+                  e.updated_at.empty() ? "an unknown time" : e.updated_at)};
+}
+
 }  // namespace
 
 Registry::Registry(Options options, store::ModelCatalog& catalog, Loader loader, GateRunner gate)
@@ -82,6 +93,8 @@ util::Result<void> Registry::start() {
     }
   }
 
+  if (d.options.mode == Options::Mode::offline) return {};  // the catalog is all it needs
+
   // Load what served before the restart, outside the lock (select() sees no engine meanwhile).
   std::vector<std::tuple<std::string, std::string, fs::path>> wanted;
   {
@@ -121,7 +134,9 @@ util::Result<void> Registry::start() {
 
   {
     std::lock_guard admin(d.admin);
+    d.clean_interrupted_removals();
     d.poll(events);
+    d.prune();
     d.flush(events);
   }
   {
@@ -182,6 +197,7 @@ void Registry::poll_once() {
   {
     std::lock_guard admin(d.admin);
     d.poll(events);
+    d.prune();
     d.flush(events);
   }
   d.emit(events);
@@ -290,6 +306,7 @@ util::Result<RolloutEvent> Registry::promote(const std::string& model) {
       events.push_back(
           RegistryEvent{model, result.candidate_version, std::nullopt, result, std::nullopt});
     }
+    d.prune();
     d.flush(events);
   }
   d.wake_soon();
@@ -331,6 +348,7 @@ util::Result<RolloutEvent> Registry::roll_back(const std::string& model,
                              fmt::format("version {} is model {}'s candidate: promote it instead",
                                          *to_version, model)};
         }
+        if (e->state == ModelVersionState::removed) return removed_error(model, *e, d.options);
         std::error_code ec;
         if (!e->passed || !fs::is_directory(e->directory, ec)) {
           return util::Error{
@@ -347,6 +365,7 @@ util::Result<RolloutEvent> Registry::roll_back(const std::string& model,
           return util::Error{"version_unusable", fmt::format("model {} version {} is unknown",
                                                              model, s.previous_version)};
         }
+        if (e->state == ModelVersionState::removed) return removed_error(model, *e, d.options);
         target = s.previous_version;
         directory = e->directory;
       }
@@ -355,6 +374,16 @@ util::Result<RolloutEvent> Registry::roll_back(const std::string& model,
       }
     }
     std::shared_ptr<Engine> engine;
+    if (d.options.mode == Options::Mode::offline && !directory.empty()) {
+      // Nothing is loaded offline; the daemon loads it at its next start.
+      std::error_code ec;
+      if (!fs::is_directory(directory, ec)) {
+        return util::Error{"version_unusable",
+                           fmt::format("model {} version {} has no directory any more ({})", model,
+                                       target, directory.string())};
+      }
+      directory.clear();
+    }
     if (!directory.empty()) {
       auto loaded = d.load(model, target, directory);
       if (!loaded) {
@@ -374,6 +403,7 @@ util::Result<RolloutEvent> Registry::roll_back(const std::string& model,
       events.push_back(
           RegistryEvent{model, result.candidate_version, std::nullopt, result, std::nullopt});
     }
+    d.prune();
     d.flush(events);
   }
   d.wake_soon();
@@ -429,6 +459,7 @@ util::Result<GateVerdict> Registry::add_version(const std::string& model,
       }
       d.admit(model, version, target, verdict, events);
       d.activate(model, events);
+      d.prune();
       d.flush(events);
     }
   }

@@ -60,6 +60,12 @@ struct Registry::Impl {
   void activate(const std::string& model, Events& events);
   // List the repository, admit new versions, activate. `admin` held.
   void poll(Events& events);
+  // Delete the directories of old versions beyond options.keep_versions and mark them removed
+  // (registry_retention.cpp). `admin` held.
+  void prune();
+  // Delete what a removal interrupted by a crash left (`.removing.*` in each model folder).
+  // `admin` held.
+  void clean_interrupted_removals();
   // Write changed versions and rollout counts to the catalog. `admin` held (or stopping).
   void flush(Events& events);
   // Log and tell listeners, then clear. No lock held.
@@ -78,6 +84,7 @@ struct Registry::Impl {
   std::mutex admin;
   std::set<std::filesystem::path> reported_invalid;  // admin
   std::string reported_listing_error;                // admin
+  std::set<std::string> reported_removal_failures;   // admin: "model/version"
 
   std::mutex flush_mutex;
 

@@ -9,20 +9,60 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
 #include <utility>
 
 namespace inferwatch::store {
 namespace {
 
-constexpr std::array<std::pair<ModelVersionState, std::string_view>, 6> k_state_names{{
+constexpr std::array<std::pair<ModelVersionState, std::string_view>, 7> k_state_names{{
     {ModelVersionState::candidate, "candidate"},
     {ModelVersionState::live, "live"},
     {ModelVersionState::retired, "retired"},
     {ModelVersionState::refused, "refused"},
     {ModelVersionState::rolled_back, "rolled_back"},
     {ModelVersionState::waiting, "waiting"},
+    {ModelVersionState::removed, "removed"},
 }};
+
+util::Result<util::UniqueFd> take_lock(const std::filesystem::path& database, CatalogLock kind,
+                                       std::chrono::milliseconds wait) {
+  if (kind == CatalogLock::none) return util::UniqueFd{};
+  const std::filesystem::path path = catalog_lock_path(database);
+  // Read-only is enough for flock, so an operator who may not write the file can still lock it.
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) {
+    return util::Error{"lock_failed", fmt::format("cannot open the lock file {}: {}", path.string(),
+                                                  std::strerror(errno))};
+  }
+  const int op = (kind == CatalogLock::exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd.get(), op) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) {
+      return util::Error{"lock_failed",
+                         fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno))};
+    }
+    if (kind == CatalogLock::exclusive || std::chrono::steady_clock::now() >= deadline) {
+      return util::Error{
+          "catalog_locked",
+          kind == CatalogLock::exclusive
+              ? fmt::format("a daemon (inferwatch serve or scan) is using the database {} ({} is "
+                            "locked): stop it first, or leave out --offline to go through it",
+                            database.string(), path.string())
+              : fmt::format("{} stayed locked by inferwatch models --offline for {} s",
+                            path.string(), wait.count() / 1000)};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return fd;
+}
 
 }  // namespace
 
@@ -40,18 +80,27 @@ std::optional<ModelVersionState> model_version_state_from(std::string_view text)
   return std::nullopt;
 }
 
+std::filesystem::path catalog_lock_path(const std::filesystem::path& database) {
+  std::filesystem::path lock = database;
+  lock += ".lock";
+  return lock;
+}
+
 util::Result<std::unique_ptr<ModelCatalog>> ModelCatalog::open(const std::filesystem::path& path) {
   return open(path, Options{});
 }
 
 util::Result<std::unique_ptr<ModelCatalog>> ModelCatalog::open(const std::filesystem::path& path,
                                                                const Options& options) {
+  auto lock = take_lock(path, options.lock, options.lock_wait);
+  if (!lock) return lock.error();
   auto db = open_side_connection(path, options.busy_timeout);
   if (!db) return db.error();
-  return std::unique_ptr<ModelCatalog>(new ModelCatalog(std::move(*db)));
+  return std::unique_ptr<ModelCatalog>(new ModelCatalog(std::move(*db), std::move(*lock)));
 }
 
-ModelCatalog::ModelCatalog(std::unique_ptr<SQLite::Database> db) : m_db(std::move(db)) {}
+ModelCatalog::ModelCatalog(std::unique_ptr<SQLite::Database> db, util::UniqueFd lock)
+    : m_lock(std::move(lock)), m_db(std::move(db)) {}
 ModelCatalog::~ModelCatalog() = default;
 
 util::Result<std::vector<ModelVersionRow>> ModelCatalog::versions() {

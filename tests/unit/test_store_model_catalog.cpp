@@ -113,10 +113,50 @@ TEST_CASE("store::ModelCatalog") {
   }
 }
 
+TEST_CASE("store::ModelCatalog::open locks") {
+  TempDir dir;
+  const auto path = dir.path() / "inferwatch.db";
+  using inferwatch::store::CatalogLock;
+  const auto with = [](CatalogLock lock, int wait_ms = 0) {
+    ModelCatalog::Options o;
+    o.lock = lock;
+    o.lock_wait = std::chrono::milliseconds(wait_ms);
+    return o;
+  };
+
+  SUBCASE("daemons share the lock") {
+    auto first = ok(ModelCatalog::open(path, with(CatalogLock::shared)));
+    CHECK(ModelCatalog::open(path, with(CatalogLock::shared)).ok());
+    CHECK(std::filesystem::exists(inferwatch::store::catalog_lock_path(path)));
+  }
+  SUBCASE("an exclusive open is refused catalog_locked while a daemon holds it") {
+    auto daemon = ok(ModelCatalog::open(path, with(CatalogLock::shared)));
+    const auto offline = ModelCatalog::open(path, with(CatalogLock::exclusive));
+    REQUIRE_FALSE(offline.ok());
+    CHECK(offline.error().code == "catalog_locked");
+    CHECK(offline.error().message.find("stop it first") != std::string::npos);
+  }
+  SUBCASE("the lock goes with the catalog") {
+    ok(ModelCatalog::open(path, with(CatalogLock::shared)));
+    CHECK(ModelCatalog::open(path, with(CatalogLock::exclusive)).ok());
+  }
+  SUBCASE("a daemon waits lock_wait for the offline holder, then fails catalog_locked") {
+    auto offline = ok(ModelCatalog::open(path, with(CatalogLock::exclusive)));
+    const auto daemon = ModelCatalog::open(path, with(CatalogLock::shared, 200));
+    REQUIRE_FALSE(daemon.ok());
+    CHECK(daemon.error().code == "catalog_locked");
+  }
+  SUBCASE("none takes no lock") {
+    auto offline = ok(ModelCatalog::open(path, with(CatalogLock::exclusive)));
+    CHECK(ModelCatalog::open(path, with(CatalogLock::none)).ok());
+  }
+}
+
 TEST_CASE("store::model_version_state_from") {
   for (const auto state :
        {ModelVersionState::candidate, ModelVersionState::live, ModelVersionState::retired,
-        ModelVersionState::refused, ModelVersionState::rolled_back, ModelVersionState::waiting}) {
+        ModelVersionState::refused, ModelVersionState::rolled_back, ModelVersionState::waiting,
+        ModelVersionState::removed}) {
     CHECK(inferwatch::store::model_version_state_from(to_string(state)) == state);
   }
   CHECK_FALSE(inferwatch::store::model_version_state_from("promoted").has_value());

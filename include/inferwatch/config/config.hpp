@@ -56,6 +56,9 @@ struct Model {
   std::filesystem::path repository{};
   // TOML key `default`: the repository model that files no [[route]] matches go to.
   std::string default_model{};
+  // Old (retired, rolled back, refused) version directories kept per repository model; the
+  // registry deletes older ones (docs/models.md). 0 keeps every one.
+  std::int64_t keep_versions = 3;
   // Not a key: the version directory's name for a model from the repository; results then name
   // it (`<name>@<version>`) instead of the file's hash.
   std::string version{};

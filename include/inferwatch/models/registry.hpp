@@ -25,8 +25,12 @@
 //   retired      no longer serving (replaced by a promotion or a rollback, or superseded)
 //   rolled_back  a candidate retired by a rollback (automatic or by hand)
 //   refused      did not pass the gate (or its model.toml has problems): never serves
+//   removed      its directory was deleted to keep `keep_versions` old versions (the row stays)
 // A manual rollback may go to any version that passed the gate and whose directory still exists.
-// Old directories are the operator's to delete; the registry never deletes anything.
+// Retention: after each poll, promotion, rollback or upload, the directories of the oldest
+// retired, rolled_back and refused versions beyond `keep_versions` of each model are deleted
+// (through descriptors, never following a symlink); the live version, the candidate, waiting
+// versions and the version a rollback would return to are never deleted.
 
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/config/model_manifest.hpp>
@@ -94,6 +98,14 @@ class Registry {
     // How often the repository is listed (and rollout counts written to the catalog); 0: no
     // poll thread, the owner calls poll_once() (tests).
     std::chrono::milliseconds poll{2000};
+    // model.keep_versions: old (retired, rolled_back, refused) version directories kept per
+    // model; older ones are deleted. 0 keeps every one.
+    std::int64_t keep_versions = 3;
+    // offline (`inferwatch models --offline`): start() restores the catalog only (no engines
+    // loaded, no poll, no thread); roll_back() checks the target's directory but loads nothing.
+    // The daemon loads what the offline change made live at its next start.
+    enum class Mode { daemon, offline };
+    Mode mode = Mode::daemon;
     // Wall-clock time for rollout events and the catalog (tests fix it).
     std::function<TimePoint()> now = [] { return std::chrono::system_clock::now(); };
   };
@@ -155,7 +167,8 @@ class Registry {
   // By hand: retire the candidate, or undo the last promotion, or (with `to_version`) make that
   // version live. Errors: `unknown_model`, `unknown_version`, `version_unusable` (refused, or
   // its directory is gone), `is_candidate` (promote it instead), `load_failed`,
-  // `nothing_to_roll_back`, `already_live`. `reason` is kept with the transition.
+  // `nothing_to_roll_back`, `already_live`. `reason` is kept with the transition. A version
+  // removed by keep_versions is `version_unusable`, and the message says so.
   util::Result<RolloutEvent> roll_back(const std::string& model,
                                        std::optional<std::string> to_version, std::string reason);
 

@@ -11,6 +11,7 @@
 // Thread-safe: calls are serialized on one connection.
 
 #include <inferwatch/util/result.hpp>
+#include <inferwatch/util/unique_fd.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -29,7 +30,9 @@ class Database;
 namespace inferwatch::store {
 
 // A version's state in the registry (models/registry.hpp says what each means).
-enum class ModelVersionState { candidate, live, retired, refused, rolled_back, waiting };
+// `removed`: its directory was deleted by model.keep_versions; the row stays so the API and the
+// log say why it is gone, and the repository poll never takes a half-deleted copy for a new one.
+enum class ModelVersionState { candidate, live, retired, refused, rolled_back, waiting, removed };
 
 std::string_view to_string(ModelVersionState state);
 std::optional<ModelVersionState> model_version_state_from(std::string_view text);
@@ -45,15 +48,30 @@ struct ModelVersionRow {
   std::string updated_at;    // RFC 3339 UTC, set at every store
 };
 
+// The lock is a flock(2) on `<database>.lock` held as long as the catalog is open: the daemons
+// (serve, scan) hold it shared, `inferwatch models --offline` exclusive, so the CLI never changes
+// the versions under a running daemon, and a daemon started meanwhile waits for it.
+enum class CatalogLock { none, shared, exclusive };
+
+// The lock file of the database at `database`.
+std::filesystem::path catalog_lock_path(const std::filesystem::path& database);
+
 class ModelCatalog {
  public:
   struct Options {
     // How long a call waits for another connection's write lock before it fails `store_busy`.
     std::chrono::milliseconds busy_timeout{5000};
+    // Who else may change the versions while this catalog is open: `shared` (a daemon: it waits
+    // up to `lock_wait` for an exclusive holder to finish), `exclusive` (the offline CLI: refused
+    // at once while a daemon holds it), `none` (read only, or tests).
+    CatalogLock lock = CatalogLock::shared;
+    std::chrono::milliseconds lock_wait{30000};
   };
 
-  // Open the database file (creating it and bringing its schema up to date if needed).
-  // Error: `database_unusable`.
+  // Open the database file (creating it and bringing its schema up to date if needed), after
+  // taking options.lock. Errors: `database_unusable`; `catalog_locked` when another process
+  // holds the lock (the message says which kind), `lock_failed` when the lock file cannot be
+  // opened.
   static util::Result<std::unique_ptr<ModelCatalog>> open(const std::filesystem::path& path,
                                                           const Options& options);
   static util::Result<std::unique_ptr<ModelCatalog>> open(const std::filesystem::path& path);
@@ -68,8 +86,9 @@ class ModelCatalog {
   util::Result<void> put(std::span<const ModelVersionRow> rows, const std::string& now);
 
  private:
-  explicit ModelCatalog(std::unique_ptr<SQLite::Database> db);
+  ModelCatalog(std::unique_ptr<SQLite::Database> db, util::UniqueFd lock);
 
+  util::UniqueFd m_lock;  // released when the catalog closes
   std::mutex m_mutex;
   std::unique_ptr<SQLite::Database> m_db;
 };

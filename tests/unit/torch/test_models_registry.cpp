@@ -98,6 +98,8 @@ struct Rig {
   FakeGate gate;
   std::vector<models::RegistryEvent> events;
   std::unique_ptr<models::Registry> registry;
+  std::int64_t keep_versions = 3;
+  models::Registry::Options::Mode mode = models::Registry::Options::Mode::daemon;
 
   Rig() { fs::create_directories(repository); }
 
@@ -117,6 +119,8 @@ struct Rig {
     options.default_model = "shapes";
     options.poll = poll;
     options.now = [] { return k_now; };
+    options.keep_versions = keep_versions;
+    options.mode = mode;
     registry.reset();  // the previous one writes its counts first
     registry =
         std::make_unique<models::Registry>(options, *catalog, loader.loader(), gate.runner());
@@ -146,6 +150,9 @@ struct Rig {
     }
     FAIL("no rollout of " << model);
     return {};
+  }
+  bool on_disk(const std::string& version, const std::string& model = "shapes") {
+    return fs::exists(fs::symlink_status(repository / model / version));
   }
   std::vector<std::string> transitions() {
     std::vector<std::string> out;
@@ -559,6 +566,152 @@ TEST_CASE("models::Registry restart") {
     CHECK(registry.select("a.png").current == rig.loader.engine("v1"));
     CHECK(registry.select("a.png").shadow == nullptr);
     CHECK(rig.state_of("v2") == "rolled_back");
+  }
+}
+
+TEST_CASE("models::Registry retention (keep_versions)") {
+  Rig rig;
+  rig.keep_versions = 1;
+  rig.version("v1");
+  auto& registry = rig.start();
+  // Each version is immediate: live at the next poll, the one before it retired.
+  const auto next = [&](const std::string& version, const std::string& toml = "") {
+    rig.version(version, toml);
+    registry.poll_once();
+  };
+
+  SUBCASE("old directories beyond keep_versions are removed, oldest first; the rows stay") {
+    next("v2");
+    next("v3");
+    CHECK(rig.on_disk("v1"));  // v1 is the one old version kept; v2 the rollback target
+    next("v4");
+    CHECK_FALSE(rig.on_disk("v1"));
+    CHECK(rig.state_of("v1") == "removed");
+    CHECK(rig.on_disk("v2"));
+    CHECK(rig.state_of("v2") == "retired");
+    CHECK(rig.on_disk("v3"));  // a plain rollback returns to it
+    CHECK(rig.on_disk("v4"));
+    for (const auto& e : fs::directory_iterator(rig.repository / "shapes")) {
+      CHECK(e.path().filename().string().rfind(".removing.", 0) != 0);
+    }
+  }
+
+  SUBCASE("the live version, the candidate and waiting versions are never removed") {
+    rig.gate.refusals["r1"] = "non_finite_weights";
+    rig.gate.refusals["r2"] = "non_finite_weights";
+    next("r1");
+    next("r2");
+    next("c", k_shadow);
+    next("w", k_shadow);
+    CHECK(rig.state_of("c") == "candidate");
+    CHECK(rig.state_of("w") == "waiting");
+    CHECK(rig.state_of("r1") == "removed");
+    CHECK(rig.state_of("r2") == "refused");
+    for (const char* kept : {"v1", "r2", "c", "w"}) CHECK(rig.on_disk(kept));
+    CHECK_FALSE(rig.on_disk("r1"));
+  }
+
+  SUBCASE("a rollback by hand prunes too; the version it rolled back is the newest old one") {
+    next("v2");
+    next("v3");
+    next("v4", k_shadow);
+    ok(registry.roll_back("shapes", std::nullopt, "no"));
+    CHECK(rig.state_of("v4") == "rolled_back");
+    CHECK(rig.on_disk("v4"));
+    CHECK(rig.state_of("v2") == "retired");  // the return point of v3's promotion
+    CHECK(rig.on_disk("v2"));
+    CHECK(rig.state_of("v1") == "removed");
+  }
+
+  SUBCASE("keep_versions = 0 removes nothing") {
+    rig.keep_versions = 0;
+    auto& again = rig.start();
+    for (const char* v : {"v2", "v3", "v4", "v5"}) {
+      rig.version(v);
+      again.poll_once();
+    }
+    for (const char* v : {"v1", "v2", "v3", "v4", "v5"}) CHECK(rig.on_disk(v));
+  }
+
+  SUBCASE("roll_back to a removed version is version_unusable and says why") {
+    next("v2");
+    next("v3");
+    next("v4");
+    REQUIRE(rig.state_of("v1") == "removed");
+    const auto back = registry.roll_back("shapes", std::string("v1"), "");
+    REQUIRE_FALSE(back.ok());
+    CHECK(back.error().code == "version_unusable");
+    CHECK(back.error().message.find("was removed") != std::string::npos);
+    CHECK(back.error().message.find("model.keep_versions = 1") != std::string::npos);
+    CHECK(registry.select("a.png").current == rig.loader.engine("v4"));
+  }
+
+  SUBCASE("a removed version is not imported again, whole or half-deleted") {
+    next("v2");
+    next("v3");
+    next("v4");
+    REQUIRE(rig.state_of("v1") == "removed");
+    const int gated = static_cast<int>(rig.gate.live_accuracy_seen.size());
+    rig.version("v1");            // copied back under its old name
+    rig.version(".removing.v9");  // what a removal cut short leaves
+    registry.poll_once();
+    CHECK(rig.state_of("v1") == "removed");
+    CHECK(rig.state_of(".removing.v9") == "absent");
+    CHECK(static_cast<int>(rig.gate.live_accuracy_seen.size()) == gated);
+    rig.start();  // a start clears what interrupted removals left
+    CHECK_FALSE(rig.on_disk(".removing.v9"));
+    CHECK(rig.state_of("v1") == "removed");  // the row survives a restart
+  }
+
+  SUBCASE("symlinks inside a removed version are not followed") {
+    const fs::path outside = rig.dir.write("outside/keep.txt", "mine").parent_path();
+    fs::create_directory_symlink(outside, rig.repository / "shapes" / "v1" / "golden");
+    next("v2");
+    next("v3");
+    next("v4");
+    CHECK(rig.state_of("v1") == "removed");
+    CHECK_FALSE(rig.on_disk("v1"));
+    CHECK(fs::exists(outside / "keep.txt"));
+  }
+}
+
+TEST_CASE("models::Registry offline") {
+  Rig rig;
+  rig.version("v1");
+  rig.start();
+  rig.version("v2", k_shadow);
+  rig.registry->poll_once();
+  rig.registry.reset();
+  const int loads_v1 = rig.loader.loads["v1"];
+  rig.mode = models::Registry::Options::Mode::offline;
+
+  SUBCASE("start loads nothing and gates nothing new") {
+    rig.version("v3");
+    auto& registry = rig.start();
+    CHECK(rig.loader.loads["v1"] == loads_v1);
+    CHECK(registry.select("a.png").current == nullptr);
+    CHECK(rig.state_of("v2") == "candidate");
+    CHECK(rig.state_of("v3") == "absent");
+  }
+
+  SUBCASE("promote is stored, and the daemon serves it at its next start") {
+    ok(rig.start().promote("shapes"));
+    CHECK(rig.loader.loads["v2"] == 1);  // loaded by the daemon only
+    rig.mode = models::Registry::Options::Mode::daemon;
+    auto& daemon = rig.start();
+    CHECK(daemon.select("a.png").current == rig.loader.engine("v2"));
+    CHECK(rig.state_of("v1") == "retired");
+  }
+
+  SUBCASE("roll_back to a version checks its directory but loads nothing") {
+    auto& registry = rig.start();
+    ok(registry.roll_back("shapes", std::nullopt, "offline"));
+    CHECK(rig.state_of("v2") == "rolled_back");
+    fs::remove_all(rig.repository / "shapes" / "v2");
+    const auto gone = registry.roll_back("shapes", std::string("v2"), "");
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.error().code == "version_unusable");
+    CHECK(rig.loader.loads["v1"] == loads_v1);
   }
 }
 
