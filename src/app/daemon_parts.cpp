@@ -67,8 +67,28 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
   if (!db) return db.error();
   parts.database = std::move(*db);
 
+  if (metrics) {
+    auto references = store::DriftReferences::open(config.database.path);
+    if (!references) return references.error();
+    parts.drift_references = std::move(*references);
+    parts.drift = std::make_unique<models::DriftMonitor>(
+        models::DriftOptions{static_cast<std::size_t>(config.drift.window),
+                             static_cast<std::size_t>(config.drift.reference)},
+        parts.drift_references.get());
+    auto restored = parts.drift->restore();
+    if (!restored) return restored.error();
+    for (const auto& warning : *restored) spdlog::warn("drift: {}", warning);
+    metrics->before_scrape([metrics, drift = parts.drift.get()] {
+      for (const auto& s : drift->status()) {
+        metrics->model_drift(s.model, s.version,
+                             s.score ? std::optional(s.score->labels) : std::nullopt,
+                             s.score ? std::optional(s.score->scores) : std::nullopt);
+      }
+    });
+  }
+
   if (!config.model.repository.empty()) {
-    auto registry = open_registry(config, metrics);
+    auto registry = open_registry(config, metrics, parts.drift.get());
     if (!registry) return registry.error();
     parts.catalog = std::move(registry->first);
     parts.registry = std::move(registry->second);
@@ -81,7 +101,8 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
 }
 
 util::Result<std::pair<std::unique_ptr<store::ModelCatalog>, std::unique_ptr<models::Registry>>>
-open_registry(const config::Config& config, metrics::Metrics* metrics) {
+open_registry(const config::Config& config, metrics::Metrics* metrics,
+              models::DriftMonitor* drift) {
   auto catalog = store::ModelCatalog::open(config.database.path);
   if (!catalog) return catalog.error();
   models::Registry::Options options;
@@ -95,6 +116,14 @@ open_registry(const config::Config& config, metrics::Metrics* metrics) {
   auto registry = std::make_unique<models::Registry>(std::move(options), **catalog, loader,
                                                      models::gate_runner(config));
   if (metrics) install_model_observers(*registry, *metrics);
+  if (drift && config.drift.golden_reference) {
+    // A version's golden-set predictions, seen by the gate, are its drift reference.
+    registry->on_event([drift](const models::RegistryEvent& event) {
+      if (event.verdict && event.verdict->passed) {
+        drift->set_golden_reference(event.model, event.version, event.verdict->golden_predictions);
+      }
+    });
+  }
   if (auto started = registry->start(); !started) return started.error();
   return std::pair{std::move(*catalog), std::move(registry)};
 }

@@ -78,7 +78,8 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
        .listener = [&](std::int64_t id, const std::string& path,
                        const std::string& json) { broadcaster.publish(id, path, json); },
        .metrics = &metrics,
-       .registry = parts->registry.get()});
+       .registry = parts->registry.get(),
+       .drift = parts->drift.get()});
   parts->engine.reset();  // the pipeline holds it; a reload must be able to free it
   pipeline.start();
   ModelReloader reloader(config, pipeline, metrics);
@@ -163,8 +164,9 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   thumbnails.add_routes(router);
   std::optional<server::ModelsApi> models_api;  // with a repository: GET /v1/models and friends
   if (parts->registry) {
-    models_api.emplace(*parts->registry, server::ModelsApiOptions{
-                                             .staging_dir = config.model.repository / ".staging"});
+    models_api.emplace(*parts->registry,
+                       server::ModelsApiOptions{.staging_dir = config.model.repository / ".staging",
+                                                .drift = parts->drift.get()});
     models_api->add_routes(router);
     server::add_quality_route(router, **feedback,
                               server::registry_quality_source(*parts->registry, api.labels_of));

@@ -15,9 +15,9 @@
 namespace inferwatch::config {
 namespace {
 
-constexpr std::array<std::string_view, 10> k_sections = {
-    "watch",   "model",    "preprocess", "postprocess", "batching",
-    "results", "database", "server",     "log",         "route"};
+constexpr std::array<std::string_view, 11> k_sections = {
+    "watch",    "model",  "preprocess", "postprocess", "batching", "results",
+    "database", "server", "drift",      "log",         "route"};
 
 void read_watch(SectionReader& r, Watch& w) {
   r.read_paths("paths", w.paths);
@@ -189,6 +189,10 @@ void read_rest(SectionReader& r, std::string_view section, Config& c) {
     r.read("ws_queue_messages", c.server.ws_queue_messages);
     r.read("ws_queue_bytes", c.server.ws_queue_bytes);
     r.read("ws_heartbeat_s", c.server.ws_heartbeat_s);
+  } else if (section == "drift") {
+    r.read("window", c.drift.window);
+    r.read("reference", c.drift.reference);
+    r.read("golden_reference", c.drift.golden_reference);
   } else if (section == "log") {
     r.read("level", c.log.level);
     r.read_enum("format", c.log.format,

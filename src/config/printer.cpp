@@ -140,6 +140,9 @@ std::string to_toml(const Config& c) {
                              {"ws_queue_messages", c.server.ws_queue_messages},
                              {"ws_queue_bytes", c.server.ws_queue_bytes},
                              {"ws_heartbeat_s", c.server.ws_heartbeat_s}}},
+      {"drift", toml::table{{"window", c.drift.window},
+                            {"reference", c.drift.reference},
+                            {"golden_reference", c.drift.golden_reference}}},
       {"log",
        toml::table{{"level", c.log.level}, {"format", std::string(to_string(c.log.format))}}},
   };

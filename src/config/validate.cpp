@@ -175,6 +175,9 @@ void check_rest(Checker& c, const Config& cfg) {
   }
   if (cfg.database.path.empty()) c.fail("database.path", "must not be empty");
   c.range<std::int64_t>("database.retention_days", cfg.database.retention_days, 0, 100 * 365);
+  // Under 10 results a window's proportions are mostly noise; the cap bounds memory per version.
+  c.range<std::int64_t>("drift.window", cfg.drift.window, 10, 1'000'000);
+  c.range<std::int64_t>("drift.reference", cfg.drift.reference, 10, 1'000'000);
   if (const auto hp = util::parse_host_port(cfg.server.listen); !hp)
     c.fail("server.listen", hp.error().message);
   const auto& s = cfg.server;

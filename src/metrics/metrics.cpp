@@ -158,6 +158,21 @@ struct Metrics::Families {
                           .Name("inferwatch_model_rollout_state")
                           .Help("1 for the model's current rollout state, 0 for the others")
                           .Register(r)),
+        predictions(prometheus::BuildCounter()
+                        .Name("inferwatch_model_predictions_total")
+                        .Help("Top-1 predictions of each model version, by label (the version's "
+                              "labels, past the first 100 other)")
+                        .Register(r)),
+        top1_score(prometheus::BuildHistogram()
+                       .Name("inferwatch_model_top1_score")
+                       .Help("Top-1 probability of each model version's results")
+                       .Register(r)),
+        drift(prometheus::BuildGauge()
+                  .Name("inferwatch_model_drift_score")
+                  .Help("Population stability index of a model version's latest results "
+                        "against its reference, by signal (labels: top-1 labels, scores: "
+                        "binned top-1 scores); absent until measured")
+                  .Register(r)),
         version_info(prometheus::BuildGauge()
                          .Name("inferwatch_model_version_info")
                          .Help("1 for each version of each model, by its state")
@@ -205,6 +220,9 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Gauge>& rollout_started;
   prometheus::Family<prometheus::Gauge>& rollout_agreement;
   prometheus::Family<prometheus::Gauge>& rollout_state;
+  prometheus::Family<prometheus::Counter>& predictions;
+  prometheus::Family<prometheus::Histogram>& top1_score;
+  prometheus::Family<prometheus::Gauge>& drift;
   prometheus::Family<prometheus::Gauge>& version_info;
   std::mutex model_mutex;  // guards the model_info series swap and the two maps below
   prometheus::Gauge* model_current = nullptr;
@@ -418,6 +436,30 @@ void Metrics::feedback_quality(const std::string& model, const std::string& vers
     with.emplace("label", labels[i].label);
     if (labels[i].precision) set(m_feedback->precision, with, *labels[i].precision);
     if (labels[i].recall) set(m_feedback->recall, with, *labels[i].recall);
+  }
+}
+
+void Metrics::model_prediction(const std::string& model, const std::string& version,
+                               const std::string& label, double score) {
+  m_f->predictions.Add({{"model", model}, {"version", version}, {"label", label}}).Increment();
+  // Fixed buckets, never fitted to data, so every version's histogram reads alike.
+  static const Histogram::BucketBoundaries k_tenths = {0.1, 0.2, 0.3, 0.4, 0.5,
+                                                       0.6, 0.7, 0.8, 0.9, 1.0};
+  m_f->top1_score.Add({{"model", model}, {"version", version}}, k_tenths).Observe(score);
+}
+
+void Metrics::model_drift(const std::string& model, const std::string& version,
+                          std::optional<double> labels, std::optional<double> scores) {
+  const std::pair<std::string_view, std::optional<double>> signals[] = {{"labels", labels},
+                                                                        {"scores", scores}};
+  for (const auto& [signal, value] : signals) {
+    const prometheus::Labels key{
+        {"model", model}, {"version", version}, {"signal", std::string(signal)}};
+    if (value) {
+      m_f->drift.Add(key).Set(*value);
+    } else if (m_f->drift.Has(key)) {
+      m_f->drift.Remove(&m_f->drift.Add(key));
+    }
   }
 }
 

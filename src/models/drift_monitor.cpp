@@ -43,6 +43,22 @@ boost::json::object to_json(const DriftStatus& s) {
   };
 }
 
+void add_drift(boost::json::object& described, const DriftMonitor& monitor) {
+  auto* models = described.if_contains("models");
+  if (!models || !models->is_array()) return;
+  for (auto& m : models->as_array()) {
+    auto* model = m.if_object();
+    if (!model || !model->contains("name") || !model->contains("versions")) continue;
+    const std::string name(model->at("name").as_string());
+    for (auto& v : model->at("versions").as_array()) {
+      auto* version = v.if_object();
+      if (!version || !version->contains("version")) continue;
+      const auto s = monitor.status(name, std::string(version->at("version").as_string()));
+      (*version)["drift"] = s ? boost::json::value(to_json(*s)) : boost::json::value(nullptr);
+    }
+  }
+}
+
 DriftMonitor::DriftMonitor(DriftOptions options, store::DriftReferences* references)
     : m_options(options), m_references(references) {
   if (m_references) m_thread = std::thread([this] { run(); });

@@ -1,5 +1,6 @@
 #include <inferwatch/models/gate.hpp>
 
+#include <inferwatch/infer/postprocessor.hpp>
 #include <inferwatch/infer/torch_model.hpp>
 #include <inferwatch/models/gate_checks.hpp>
 #include <inferwatch/util/file.hpp>
@@ -129,6 +130,9 @@ struct OutputFacts {
   std::size_t scored = 0, correct = 0;
   std::optional<double> max_diff;
   std::string worst_file;
+  // Serving's postprocessing (top 1), for the drift reference; null unless classification.
+  const infer::Postprocessor* classify = nullptr;
+  DriftHistogram predictions;
 };
 
 void check_output(const Item& item, const results::Record& record, const Contract& contract,
@@ -160,6 +164,11 @@ void check_output(const Item& item, const results::Record& record, const Contrac
     reasons.add("non_finite_output",
                 fmt::format("{}: {} of {} output values are NaN or infinite", item.name(),
                             tensor->non_finite, tensor->values.size()));
+  }
+  if (facts.classify && shape_ok && tensor->non_finite == 0 && item.image) {
+    const std::vector<float> scores(tensor->values.begin(), tensor->values.end());
+    const auto top = facts.classify->classify(scores);
+    if (!top.empty()) facts.predictions.add(drift_sample(top.front().index, top.front().score));
   }
   if (item.label) {
     ++facts.scored;
@@ -232,6 +241,13 @@ GateVerdict Gate::judge(Engine& engine, const config::ModelManifest& manifest,
       prepare_items(engine, manifest, golden, m_options.max_file_bytes, reasons);
   const Contract contract = contract_of(manifest, info);
   OutputFacts facts;
+  std::optional<infer::Postprocessor> classify;
+  if (contract.one_dimensional) {
+    config::Postprocess top1 = manifest.postprocess;
+    top1.top_k = 1;
+    classify.emplace(top1, info.labels);
+    facts.classify = &*classify;
+  }
   const auto batch_size = static_cast<std::size_t>(std::max(1, info.max_batch_size));
   for (std::size_t first = 0; first < items.size(); first += batch_size) {
     const std::size_t last = std::min(items.size(), first + batch_size);
@@ -259,6 +275,7 @@ GateVerdict Gate::judge(Engine& engine, const config::ModelManifest& manifest,
                               *n.accuracy, policy.max_accuracy_drop, *n.live_accuracy));
     }
   }
+  verdict.golden_predictions = facts.predictions;
   n.max_output_diff = facts.max_diff;
   n.worst_file = facts.worst_file;
   if (facts.max_diff && *facts.max_diff > policy.output_tolerance) {

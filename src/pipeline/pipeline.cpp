@@ -67,6 +67,7 @@ class Pipeline::Impl {
         m_clock(parts.clock ? *parts.clock : util::steady_clock()),
         m_sidecars(parts.sidecars ? *parts.sidecars : m_file_sidecars),
         m_registry(parts.registry),
+        m_drift(parts.drift),
         m_engine(std::move(parts.engine)),
         m_intake(k_max_candidates, [this] { wake(); }),
         m_recorder(m_roots, m_store, std::chrono::milliseconds(config.watch.settle_ms)),
@@ -587,6 +588,10 @@ class Pipeline::Impl {
     }
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->record = std::move(records[i]);
     run_shadows(group);
+    for (const auto& item : group) {
+      count_prediction(*item->record);
+      if (item->shadow_record) count_prediction(*item->shadow_record);
+    }
     if (m_registry) {
       for (const auto& item : group) {
         if (!item->selection) continue;
@@ -599,6 +604,24 @@ class Pipeline::Impl {
       }
     }
     finish(group);
+  }
+
+  // Drift (SPEC §11): a result's top-1 prediction per model version (the record's
+  // `<name>@<version>`), counted by label and put in the version's drift window. O(1).
+  void count_prediction(const results::Record& record) {
+    if ((!m_metrics && !m_drift) || !record.ok() || record.predictions.empty()) return;
+    const auto at = record.model_version.rfind('@');
+    if (at == std::string::npos) return;
+    const std::string model = record.model_version.substr(0, at);
+    const std::string version = record.model_version.substr(at + 1);
+    const infer::Prediction& top = record.predictions.front();
+    if (m_metrics) {
+      // Label values stay within the version's first labels (docs/models.md, "Drift").
+      const bool named =
+          top.index >= 0 && static_cast<std::size_t>(top.index) < models::k_label_bins;
+      m_metrics->model_prediction(model, version, named ? top.label : "other", top.score);
+    }
+    if (m_drift) m_drift->observe(model, version, top.index, top.score);
   }
 
   // Per model and version (the record's `<name>@<version>`), for the lifecycle metrics.
@@ -651,7 +674,8 @@ class Pipeline::Impl {
   const util::Clock& m_clock;
   results::FileSidecars m_file_sidecars;
   results::SidecarSink& m_sidecars;
-  models::Registry* m_registry;  // null: one engine for every file
+  models::Registry* m_registry;   // null: one engine for every file
+  models::DriftMonitor* m_drift;  // null: drift not measured
 
   mutable std::mutex m_engine_mutex;
   std::shared_ptr<Engine> m_engine;  // for items decoded from now on; guarded by m_engine_mutex

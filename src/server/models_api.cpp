@@ -1,5 +1,6 @@
 #include <inferwatch/server/models_api.hpp>
 
+#include <inferwatch/models/drift_monitor.hpp>
 #include <inferwatch/models/registry.hpp>
 #include <inferwatch/util/json_text.hpp>
 #include <inferwatch/util/thread_name.hpp>
@@ -221,7 +222,9 @@ void add_single_model_routes(Router& router, std::function<infer::ModelInfo()> m
 
 void ModelsApi::add_routes(Router& router) {
   router.add("GET", "/v1/models", [this](const Request&) {
-    return json_response(util::to_json_text(m_registry.describe()));
+    json::object all = m_registry.describe();
+    if (m_options.drift) models::add_drift(all, *m_options.drift);
+    return json_response(util::to_json_text(all));
   });
   // Each lifecycle route runs `work` on the API's thread; a throw there is a 500, logged.
   auto on_worker = [this](Response (ModelsApi::*work)(const Request&)) {

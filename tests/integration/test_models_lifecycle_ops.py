@@ -130,7 +130,8 @@ def test_the_offline_cli_lists_promotes_and_rolls_back_while_the_daemon_is_stopp
     d.start(timeout=120)
     try:
         names = drop(d, samples, [f"b{i}.png" for i in range(4)])
-        assert {r["model"]["version"] for r in d.wait_for_paths(names).values()} == {"shapes@v1"}
+        results = d.wait_for_paths(names)
+        assert {results[rel]["model"]["version"] for rel in names} == {"shapes@v1"}
     finally:
         assert d.stop() == 0
 

@@ -65,6 +65,9 @@ void check_same(const Config& a, const Config& b) {
   CHECK(a.results.sidecar_suffix == b.results.sidecar_suffix);
   CHECK(a.database.path == b.database.path);
   CHECK(a.database.retention_days == b.database.retention_days);
+  CHECK(a.drift.window == b.drift.window);
+  CHECK(a.drift.reference == b.drift.reference);
+  CHECK(a.drift.golden_reference == b.drift.golden_reference);
   CHECK(a.server.listen == b.server.listen);
   CHECK(a.server.token_file == b.server.token_file);
   CHECK(a.server.threads == b.server.threads);

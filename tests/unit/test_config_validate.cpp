@@ -369,6 +369,17 @@ TEST_CASE("config::validate non-finite mean and std") {
   }
 }
 
+TEST_CASE("config::validate drift") {
+  SUBCASE("window and reference from 10 to 1000000 results") {
+    CHECK(problems_of("drift", "window = 10").empty());
+    CHECK(problems_of("drift", "reference = 1000000").empty());
+    CHECK(problems_of("drift", "window = 9") ==
+          Problems{at(2, 10, "drift.window", "9 is out of range; allowed: 10 to 1000000")});
+    CHECK(problems_of("drift", "reference = 0").size() == 1);
+  }
+  SUBCASE("an unknown key is a problem") { CHECK(problems_of("drift", "windw = 50").size() == 1); }
+}
+
 TEST_CASE("config::load_string size out of range") {
   SUBCASE("the message names the size the user wrote") {
     CHECK(problems_of("preprocess", "size = [-3, 64]") ==

@@ -144,6 +144,17 @@ struct Server {
   std::int64_t ws_heartbeat_s = 15;
 };
 
+// [drift] — drift of each model version's predictions (docs/models.md "Drift").
+struct Drift {
+  // The latest results of a version compared with its reference.
+  std::int64_t window = 500;
+  // Without a golden set, the reference is the version's first this many results.
+  std::int64_t reference = 500;
+  // A version's golden-set predictions are its reference when it has a golden set. false: always
+  // its first results (for golden sets balanced unlike the crops that arrive).
+  bool golden_reference = true;
+};
+
 // [log]
 struct Log {
   // trace, debug, info, warn, error, critical or off.
@@ -160,6 +171,7 @@ struct Config {
   Results results;
   Database database;
   Server server;
+  Drift drift;
   Log log;
   // In file order: the order decides which route wins.
   std::vector<Route> routes;

@@ -91,6 +91,16 @@ class Metrics {
                         const std::vector<LabelRatios>& labels);
   static constexpr std::size_t k_max_feedback_labels = 64;
 
+  // Drift (SPEC §11). One result's top-1 prediction by `version` of `model`: counted by `label`
+  // (from the version's label set; the caller sends labels past its first 100 to `other`), its
+  // score observed in the top-1 score histogram (10 fixed buckets of 0.1).
+  void model_prediction(const std::string& model, const std::string& version,
+                        const std::string& label, double score);
+  // A version's drift from its reference: the PSI of its top-1 labels and of its top-1 scores.
+  // Absent (nullopt) until measured; the series is removed then.
+  void model_drift(const std::string& model, const std::string& version,
+                   std::optional<double> labels, std::optional<double> scores);
+
   // Run `refresh` at the start of every scrape (gauges read from elsewhere, e.g. the rollouts).
   // Call before the server starts; `refresh` runs on the scraping thread.
   void before_scrape(std::function<void()> refresh);

@@ -57,6 +57,12 @@ struct DriftStatus {
 //  "score": null | {"value", "labels", "scores"}}
 boost::json::object to_json(const DriftStatus& status);
 
+class DriftMonitor;
+
+// Add "drift" (to_json of its status, or null when it has made no result and has no golden
+// reference) to every version of a Registry::describe() object.
+void add_drift(boost::json::object& described, const DriftMonitor& monitor);
+
 class DriftMonitor {
  public:
   // `references` (may be null: nothing is stored) must outlive the monitor.

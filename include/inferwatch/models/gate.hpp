@@ -17,6 +17,7 @@
 //   latency_over_budget       p50 or p99 of one-image forwards over [gate] max_p50_ms / max_p99_ms
 
 #include <inferwatch/config/model_manifest.hpp>
+#include <inferwatch/models/drift.hpp>
 #include <inferwatch/models/engine.hpp>
 #include <inferwatch/models/golden_set.hpp>
 
@@ -54,6 +55,9 @@ struct GateVerdict {
   std::vector<GateReason> reasons;  // empty when passed
   GateNumbers numbers;
   config::GatePolicy policy;  // the thresholds it was judged by
+  // The top-1 predictions (postprocessed as when serving) on the golden images with a finite
+  // classification output: the version's drift reference. Not part of the verdict's JSON.
+  DriftHistogram golden_predictions;
 
   bool has(std::string_view code) const;
 };

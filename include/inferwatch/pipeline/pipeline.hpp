@@ -19,6 +19,7 @@
 
 #include <inferwatch/config/config.hpp>
 #include <inferwatch/metrics/metrics.hpp>
+#include <inferwatch/models/drift_monitor.hpp>
 #include <inferwatch/models/engine.hpp>
 #include <inferwatch/models/registry.hpp>
 #include <inferwatch/results/record.hpp>
@@ -70,6 +71,9 @@ class Pipeline {
     // With a model repository: which engine(s) each file goes to (routes, shadow, canary), and
     // where outcomes are counted. Null: every file goes to `engine`.
     models::Registry* registry = nullptr;
+    // Drift per model version (SPEC §11): every result's top-1 prediction is put in its
+    // version's window. Null: not measured.
+    models::DriftMonitor* drift = nullptr;
   };
 
   // Only the settings that cannot change while running are read from `config` (the engine

@@ -26,7 +26,8 @@
 
 namespace inferwatch::models {
 class Registry;
-}
+class DriftMonitor;
+}  // namespace inferwatch::models
 
 namespace inferwatch::server {
 
@@ -37,6 +38,8 @@ struct ModelsApiOptions {
   ArchiveLimits archive{};
   // Lifecycle requests waiting behind the one running; more get 503 `busy`.
   std::size_t max_waiting = 16;
+  // GET /v1/models adds each version's "drift" from it (models::add_drift); null: none.
+  const models::DriftMonitor* drift = nullptr;
 };
 
 // Without a model repository: GET /v1/models lists the one model `model()` returns (as a

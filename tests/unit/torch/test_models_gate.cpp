@@ -118,6 +118,15 @@ TEST_CASE("models::Gate::judge") {
     CHECK(v.numbers.accuracy == 0.75);
     CHECK(codes(v) == std::vector<std::string>{"accuracy_below_threshold", "accuracy_drop"});
   }
+  SUBCASE("the golden predictions, postprocessed as when serving, are the drift reference") {
+    // White [1, −1] and near-white [0.96, −0.96] are light, black [−1, 1] is dark; after the
+    // softmax each top-1 score is 0.87-0.88, in the tenth [0.8, 0.9).
+    const auto v = f.judge();
+    CHECK(v.golden_predictions.total == 3);
+    CHECK(v.golden_predictions.labels[0] == 2);
+    CHECK(v.golden_predictions.labels[1] == 1);
+    CHECK(v.golden_predictions.scores[8] == 3);
+  }
   SUBCASE("an accuracy within max_accuracy_drop of the live one passes") {
     models::GateOptions options;
     options.live_accuracy = 1.0;
