@@ -206,6 +206,18 @@ TEST_CASE("config::load_manifest_string problems") {
                    at(7, 21, "rollout.max_latency_ratio",
                       "0 is out of range; allowed: above 0 to 1000")});
   }
+  SUBCASE("[rollout] feedback keys: read, and checked") {
+    const LoadedManifest loaded = load_manifest_string(
+        "[rollout]\nmin_feedback_accuracy = 0.85\nmin_feedback_count = 30\n", k_dir);
+    CHECK(loaded.problems.empty());
+    CHECK(loaded.manifest.rollout.min_feedback_accuracy == 0.85);
+    CHECK(loaded.manifest.rollout.min_feedback_count == 30);
+    CHECK(
+        problems_of("[rollout]\nmin_feedback_accuracy = 1.5\nmin_feedback_count = 0\n") ==
+        Problems{
+            at(2, 25, "rollout.min_feedback_accuracy", "1.5 is out of range; allowed: 0 to 1"),
+            at(3, 22, "rollout.min_feedback_count", "0 is out of range; allowed: 1 to 100000000")});
+  }
 }
 
 TEST_CASE("config::load_manifest") {

@@ -383,6 +383,61 @@ TEST_CASE("models::Rollout::roll_back") {
   }
 }
 
+TEST_CASE("models::Rollout::judge_feedback") {
+  auto canary = policy(config::RolloutMode::canary);
+  canary.min_feedback_accuracy = 0.8;
+  canary.min_feedback_count = 10;
+
+  SUBCASE("a canary candidate below min_feedback_accuracy with enough feedback is rolled back") {
+    Rollout r = started(canary);
+    const auto event = r.judge_feedback("2", 10, 7, at(5));  // 0.7 < 0.8
+    REQUIRE(event);
+    CHECK(event->reason == "feedback_accuracy");
+    CHECK(event->from == RolloutState::canary);
+    CHECK(event->to == RolloutState::rolled_back);
+    CHECK(event->candidate_version == "2");
+    CHECK(event->live_version == "1");
+    CHECK(event->detail.find("7 of 10") != std::string::npos);
+    CHECK(r.state() == RolloutState::rolled_back);
+    CHECK(r.live_version() == "1");
+    CHECK(r.snapshot().reason == "feedback_accuracy");
+  }
+  SUBCASE("fewer results with feedback than min_feedback_count are not judged") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("2", 9, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("an accuracy at the threshold keeps the canary") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("2", 10, 8, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("feedback on the live version's results does not judge the candidate") {
+    Rollout r = started(canary);
+    CHECK_FALSE(r.judge_feedback("1", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("min_feedback_accuracy 0 (the default) never judges feedback") {
+    Rollout r = started(policy(config::RolloutMode::canary));
+    CHECK_FALSE(r.judge_feedback("2", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::canary);
+  }
+  SUBCASE("outside a canary nothing is judged") {
+    auto shadow = canary;
+    shadow.mode = config::RolloutMode::shadow;
+    Rollout r = started(shadow);
+    CHECK_FALSE(r.judge_feedback("2", 100, 0, at(5)));
+    CHECK(r.state() == RolloutState::shadow);
+  }
+  SUBCASE("the policy's feedback keys survive a snapshot") {
+    const auto json = models::to_json(started(canary).snapshot());
+    const auto back = models::rollout_snapshot_from_json(boost::json::serialize(json));
+    REQUIRE(back.ok());
+    CHECK(back->policy.min_feedback_accuracy == doctest::Approx(0.8));
+    CHECK(back->policy.min_feedback_count == 10);
+  }
+}
+
 TEST_CASE("models::Rollout::snapshot") {
   SUBCASE("a restored rollout resumes its counters and promotes at min_files in total") {
     Rollout r = started(policy(config::RolloutMode::shadow));
