@@ -420,6 +420,37 @@ TEST_CASE("models::Registry::observe") {
   }
 }
 
+TEST_CASE("models::Registry::observe_feedback") {
+  Rig rig;
+  rig.version("v1");
+  auto& registry = rig.start();
+  rig.version("v2",
+              "[rollout]\nmode = \"canary\"\ncanary_fraction = 0.5\nmin_files = 1000\n"
+              "min_feedback_accuracy = 0.8\nmin_feedback_count = 10\n");
+  registry.poll_once();
+  REQUIRE(rig.rollout().state == models::RolloutState::canary);
+
+  SUBCASE("the canary candidate's feedback accuracy below the policy rolls it back") {
+    registry.observe_feedback("shapes", "v2", 9, 0);  // not yet min_feedback_count
+    CHECK(rig.rollout().state == models::RolloutState::canary);
+    registry.observe_feedback("shapes", "v2", 10, 7);
+    CHECK(rig.rollout().state == models::RolloutState::rolled_back);
+    CHECK(rig.rollout().reason == "feedback_accuracy");
+    CHECK(rig.transitions().back() == "feedback_accuracy");
+    CHECK(rig.state_of("v2") == "rolled_back");
+    CHECK(rig.state_of("v1") == "live");
+    const auto s = registry.select("any.png");
+    CHECK(s.current == rig.loader.engine("v1"));
+  }
+  SUBCASE("feedback on the live version, another model or a good candidate changes nothing") {
+    registry.observe_feedback("shapes", "v1", 100, 0);
+    registry.observe_feedback("sketch", "v2", 100, 0);
+    registry.observe_feedback("shapes", "v2", 10, 8);
+    CHECK(rig.rollout().state == models::RolloutState::canary);
+    CHECK(rig.state_of("v2") == "candidate");
+  }
+}
+
 TEST_CASE("models::Registry manual changes") {
   Rig rig;
   rig.version("v1");
