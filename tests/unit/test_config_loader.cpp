@@ -58,14 +58,14 @@ TEST_CASE("config::load_string sections") {
           Problems{at(
               1, 2, "frobnicator",
               "unknown section [frobnicator] (sections are watch, model, preprocess, postprocess, "
-              "batching, results, database, server, log, route)")});
+              "batching, results, database, server, drift, log, route)")});
   }
   SUBCASE("a top-level key that is no section is an unknown section") {
     CHECK(problems_of("verbose = true\n") ==
           Problems{
               at(1, 1, "verbose",
                  "unknown section [verbose] (sections are watch, model, preprocess, postprocess, "
-                 "batching, results, database, server, log, route)")});
+                 "batching, results, database, server, drift, log, route)")});
   }
   SUBCASE("a known section that is not a table") {
     CHECK(problems_of("watch = 3\n") == Problems{at(1, 1, "watch", "[watch] must be a table")});
