@@ -193,6 +193,7 @@ int serve_command(const ConfigOptions& options, const config::Config& config) {
   stream.queue_messages = static_cast<std::size_t>(config.server.ws_queue_messages);
   stream.queue_bytes = static_cast<std::size_t>(config.server.ws_queue_bytes);
   stream.heartbeat = std::chrono::seconds(config.server.ws_heartbeat_s);
+  stream.on_message = server::stream_message_handler(api);
   server::HttpServer http_server(http, router, stream);
   if (auto started = http_server.start(); !started) {
     spdlog::critical("cannot start: {}", started.error().message);

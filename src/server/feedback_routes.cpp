@@ -101,10 +101,11 @@ std::optional<std::string> predicted_label(const json::object& result) {
   return std::string(l->get_string());
 }
 
-Response post_feedback(const ApiContext& c, const Request& r) {
+// Feedback `body` ({"label", "user", "comment"}) on the result whose id is `text`: the REST
+// route's answer, which the stream's client message wraps.
+Response give_feedback(const ApiContext& c, const std::string& text, const std::string& body) {
   if (!c.feedback)
     return error_response(503, "feedback_unavailable", "this daemon does not store feedback");
-  const std::string& text = r.params.at("id");
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size()) {
@@ -112,7 +113,7 @@ Response post_feedback(const ApiContext& c, const Request& r) {
         400, "invalid_parameter",
         fmt::format("result id must be an integer, got \"{}\"", util::to_valid_utf8(text)));
   }
-  auto asked = read_body(r.body);
+  auto asked = read_body(body);
   if (!asked) return error_response(400, asked.error().code, asked.error().message);
 
   const auto found = c.reader.result(id);
@@ -173,11 +174,52 @@ Response post_feedback(const ApiContext& c, const Request& r) {
   return json_response(util::to_json_text(json::object{{"result_id", id}, {"feedback", feedback}}));
 }
 
+// A message from a stream client: {"type": "feedback", "result_id": N, "label", "user",
+// "comment", "request_id"} gives feedback as the REST route does; the reply carries the route's
+// status and body, and the request_id (any JSON value) to match it with.
+std::string stream_message_reply(const ApiContext& c, std::string_view message) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(message, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  json::object reply{{"type", "feedback_reply"}};
+  if (o) {
+    if (const json::value* request_id = o->if_contains("request_id")) {
+      reply["request_id"] = *request_id;
+    }
+  }
+  auto refuse = [&](std::string why) {
+    reply["status"] = 400;
+    reply["error"] = json::object{{"code", "invalid_message"}, {"message", std::move(why)}};
+    return util::to_json_text(reply);
+  };
+  if (!o)
+    return refuse(
+        R"(a client message must be a JSON object: {"type": "feedback", "result_id": …, "label": …, "user": …})");
+  const json::value* type = o->if_contains("type");
+  if (!type || !type->is_string() || type->get_string() != "feedback")
+    return refuse(R"(the only client message is {"type": "feedback", …})");
+  const json::value* result_id = o->if_contains("result_id");
+  if (!result_id || !result_id->is_int64()) return refuse("result_id must be an integer");
+  // The message is the route's body too: read_body takes label, user and comment from it.
+  const Response response =
+      give_feedback(c, std::to_string(result_id->get_int64()), std::string(message));
+  reply["status"] = response.status;
+  const json::value body = json::parse(response.body, ec);
+  if (!ec && body.is_object()) {
+    for (const auto& [key, value] : body.get_object()) reply[key] = value;
+  }
+  return util::to_json_text(reply);
+}
+
 }  // namespace
 
 void add_feedback_routes(Router& router, const ApiContext& c) {
   router.add("POST", "/v1/results/{id}/feedback",
-             [&c](const Request& r) { return post_feedback(c, r); });
+             [&c](const Request& r) { return give_feedback(c, r.params.at("id"), r.body); });
+}
+
+std::function<std::string(std::string_view)> stream_message_handler(const ApiContext& context) {
+  return [&context](std::string_view message) { return stream_message_reply(context, message); };
 }
 
 util::Result<void> splice_feedback(const ApiContext& c, std::span<store::StoredJson> rows) {

@@ -216,9 +216,21 @@ class StreamSession final : public Subscriber, public std::enable_shared_from_th
   void do_read() {
     m_ws.async_read(m_read_buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->finish(ec == websocket::error::closed ? "client_closed" : "error");
-      self->m_read_buffer.consume(self->m_read_buffer.size());  // clients have nothing to say
+      self->on_message();
+      self->m_read_buffer.consume(self->m_read_buffer.size());
       self->do_read();
     });
+  }
+
+  // A client's message (feedback) is answered on this stream, in order with the results: the
+  // reply counts against the same queue, so a client that sends without reading is closed as a
+  // slow consumer like one that does not read results.
+  void on_message() {
+    if (m_closing || !m_shared.options.on_message || !m_ws.got_text()) return;
+    const auto data = m_read_buffer.cdata();
+    std::string reply = m_shared.options.on_message(
+        std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (!reply.empty()) enqueue(std::make_shared<const std::string>(std::move(reply)), 0);
   }
 
   void arm_heartbeat() {

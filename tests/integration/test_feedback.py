@@ -145,3 +145,81 @@ def test_refusals(tmp_path, samples):
         assert d.query("SELECT COUNT(*) FROM feedback") == [(0,)]  # nothing refused was stored
     finally:
         d.kill()
+
+
+def test_feedback_as_a_stream_client_message(tmp_path, samples):
+    """The same feedback as the REST route, sent on the stream: the reply carries the route's
+    status and body with the client's request_id, refusals are replies (the stream stays open),
+    and the feedback event follows for every subscriber."""
+    d = start(tmp_path)
+    try:
+        result = result_of(d, "part-1.png", samples[0])
+        rid, predicted = result["id"], result["predictions"][0]["label"]
+        labels = call(d, "GET", "/v1/model")[1]["labels"]
+        other = next(label for label in labels if label != predicted)
+
+        async def scenario():
+            url = d.url.replace("http://", "ws://") + f"/v1/stream?after={rid}&access_token={TOKEN}"
+            async with websockets.connect(url) as ws:
+                async def send(message):
+                    await ws.send(message if isinstance(message, str) else json.dumps(message))
+
+                async def next_of(kind):
+                    deadline = time.time() + 30
+                    while True:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.time())))
+                        if msg.get("type") == kind:
+                            return msg
+
+                replies = {}
+                await send({"type": "feedback", "request_id": "c1", "result_id": rid,
+                            "label": other, "user": "bob", "comment": "wrong shape"})
+                replies["corrected"] = await next_of("feedback_reply")
+                replies["event"] = await next_of("feedback")
+                await send({"type": "feedback", "request_id": 2, "result_id": rid,
+                            "label": "not-a-shape", "user": "bob"})
+                replies["unknown_label"] = await next_of("feedback_reply")
+                await send({"type": "feedback", "request_id": 3, "result_id": rid + 1000,
+                            "label": other, "user": "bob"})
+                replies["unknown_result"] = await next_of("feedback_reply")
+                await send("{not json")
+                replies["not_json"] = await next_of("feedback_reply")
+                await send({"type": "subscribe", "request_id": 5})
+                replies["unknown_type"] = await next_of("feedback_reply")
+                await send({"type": "feedback", "request_id": 6, "result_id": "1", "label": other,
+                            "user": "bob"})
+                replies["string_id"] = await next_of("feedback_reply")
+                await send({"type": "feedback", "request_id": 7, "result_id": rid, "label": other})
+                replies["no_user"] = await next_of("feedback_reply")
+                return replies
+
+        replies = asyncio.run(scenario())
+        corrected = replies["corrected"]
+        assert corrected["request_id"] == "c1" and corrected["status"] == 200, corrected
+        assert corrected["result_id"] == rid
+        assert corrected["feedback"]["label"] == other
+        assert corrected["feedback"]["user"] == "bob"
+        assert corrected["feedback"]["comment"] == "wrong shape"
+        assert replies["event"]["result_id"] == rid
+        assert replies["event"]["feedback"] == corrected["feedback"]
+
+        assert replies["unknown_label"]["status"] == 422
+        assert replies["unknown_label"]["error"]["code"] == "unknown_label"
+        assert replies["unknown_label"]["error"]["labels"] == labels
+        assert replies["unknown_result"]["status"] == 404
+        assert replies["unknown_result"]["error"]["code"] == "not_found"
+        for key in ("not_json", "unknown_type", "string_id"):
+            assert replies[key]["status"] == 400, replies[key]
+            assert replies[key]["error"]["code"] == "invalid_message", replies[key]
+        assert "request_id" not in replies["not_json"]
+        assert replies["unknown_type"]["request_id"] == 5
+        assert replies["no_user"]["status"] == 400
+        assert replies["no_user"]["error"]["code"] == "invalid_body"
+
+        # Stored like the REST route's: the result shows it, and only the one accepted is a row.
+        code, body = call(d, "GET", f"/v1/results/{rid}")
+        assert code == 200 and body["feedback"]["label"] == other
+        assert body["feedback"]["user"] == "bob"
+        assert d.query("SELECT COUNT(*) FROM feedback") == [(1,)]
+    finally:
+        d.kill()

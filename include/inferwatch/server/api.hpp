@@ -52,4 +52,9 @@ struct ApiContext {
 // Register the endpoints; `context` must outlive the router.
 void add_api_routes(Router& router, const ApiContext& context);
 
+// What the result stream does with a client's message (StreamOptions::on_message): feedback, as
+// POST /v1/results/{id}/feedback gives it; the text returned is the reply. `context` must
+// outlive the server.
+std::function<std::string(std::string_view)> stream_message_handler(const ApiContext& context);
+
 }  // namespace inferwatch::server

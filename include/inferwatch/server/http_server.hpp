@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,7 +43,10 @@ struct StreamOptions {
   std::size_t queue_messages = 4096;
   std::size_t queue_bytes = 16 * 1024 * 1024;
   std::chrono::seconds heartbeat{15};
-  std::uint64_t max_message_bytes = 64 * 1024;  // from the client (it has nothing to send)
+  std::uint64_t max_message_bytes = 64 * 1024;  // one message from the client
+  // A client's text message → the reply sent back on its stream (api.hpp:
+  // stream_message_handler); nullptr: messages are read and ignored.
+  std::function<std::string(std::string_view)> on_message;
 };
 
 class HttpServer {
