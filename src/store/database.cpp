@@ -376,12 +376,16 @@ util::Result<std::optional<std::string>> Database::current_result(const std::str
   return guard(m_db->getHandle(), "reading a file's current result", read);
 }
 
+// A result someone gave feedback on stays too: it is a labelled example (the export's and the
+// quality numbers' source), and people give feedback slowly enough that these few rows never
+// defeat the retention.
 util::Result<std::int64_t> Database::delete_results_before(const std::string& cutoff) {
   const std::string what = fmt::format("deleting results created before {}", cutoff);
   return guard(m_db->getHandle(), what, [&] {
     SQLite::Statement q(*m_db, R"sql(
       DELETE FROM results WHERE created_at < ?1
-        AND id NOT IN (SELECT result_id FROM files WHERE result_id IS NOT NULL))sql");
+        AND id NOT IN (SELECT result_id FROM files WHERE result_id IS NOT NULL)
+        AND id NOT IN (SELECT result_id FROM feedback))sql");
     q.bind(1, cutoff);
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     const auto deleted = static_cast<std::int64_t>(q.exec());

@@ -273,6 +273,13 @@ TEST_CASE("store::Database::delete_results_before") {
     CHECK(ok(db->result_count()) == 1);
     CHECK(ok(db->current_result("/srv/crops", "a.png")).has_value());
   }
+  SUBCASE("a result with feedback stays: it is a labelled example") {
+    exec_raw(dir.path() / "x.db",
+             "INSERT INTO feedback (result_id, label, predicted_label, user, created_at) VALUES (" +
+                 std::to_string(old.id) + ", 'circle', 'square', 'alice', '2026-01-02')");
+    CHECK(ok(db->delete_results_before("2026-01-15T00:00:00.000Z")) == 0);
+    CHECK(ok(db->result_count()) == 2);
+  }
 }
 
 // SPEC §5: names are bytes. The API takes and returns raw names; the rows hold the display form.
