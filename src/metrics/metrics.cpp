@@ -421,9 +421,9 @@ void Metrics::feedback_quality(const std::string& model, const std::string& vers
   auto& series = m_feedback->series[model + "@" + version];
   for (auto [family, gauge] : series) family->Remove(gauge);
   series.clear();
-  auto set = [&](prometheus::Family<prometheus::Gauge>& family, prometheus::Labels labels,
+  auto set = [&](prometheus::Family<prometheus::Gauge>& family, prometheus::Labels key,
                  double value) {
-    auto* gauge = &family.Add(labels);
+    auto* gauge = &family.Add(key);
     gauge->Set(value);
     series.emplace_back(&family, gauge);
   };

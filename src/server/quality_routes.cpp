@@ -176,8 +176,9 @@ QualitySource registry_quality_source(
     if (const auto* versions = m.as_object().if_contains("versions");
         versions && versions->is_array()) {
       for (const auto& v : versions->as_array()) {
-        if (const auto* name = v.as_object().if_contains("version"); name && name->is_string())
-          q.versions.emplace_back(name->as_string());
+        if (const auto* version = v.as_object().if_contains("version");
+            version && version->is_string())
+          q.versions.emplace_back(version->as_string());
       }
     }
     return q;
