@@ -3,6 +3,7 @@
 #include <inferwatch/app/model_observers.hpp>
 #include <inferwatch/infer/torch_model.hpp>
 #include <inferwatch/results/sidecar_writer.hpp>
+#include <inferwatch/util/path_within.hpp>
 #include <inferwatch/util/root_dir.hpp>
 
 #include <fmt/format.h>
@@ -11,19 +12,6 @@
 #include <algorithm>
 
 namespace inferwatch::app {
-namespace {
-
-// True when `path` (followed through symlinks, as SQLite would) is `tree` or lies beneath it.
-bool inside(const std::filesystem::path& path, const std::filesystem::path& tree) {
-  std::error_code ec1, ec2;
-  const auto p = std::filesystem::weakly_canonical(path, ec1);
-  const auto t = std::filesystem::canonical(tree, ec2);
-  if (ec1 || ec2) return false;
-  const auto [tree_end, _] = std::mismatch(t.begin(), t.end(), p.begin(), p.end());
-  return tree_end == t.end();
-}
-
-}  // namespace
 
 util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
                                             std::vector<std::filesystem::path> roots,
@@ -53,7 +41,7 @@ util::Result<DaemonParts> open_daemon_parts(const config::Config& config,
     }
     // The database is the daemon's trusted state: where share users write, they could replace
     // it, its journal or its WAL (SQLite replays a journal it finds beside the database).
-    if (inside(config.database.path, root)) {
+    if (util::path_within(config.database.path, root)) {
       return util::Error{"startup_failed",
                          fmt::format("database.path {} lies inside the watched tree {}: share "
                                      "users could replace it; keep it outside (e.g. in "

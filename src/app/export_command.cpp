@@ -3,6 +3,7 @@
 #include <inferwatch/dataset/exporter.hpp>
 #include <inferwatch/store/labelled_results.hpp>
 #include <inferwatch/util/json_text.hpp>
+#include <inferwatch/util/path_within.hpp>
 #include <inferwatch/util/time.hpp>
 #include <inferwatch/util/utf8.hpp>
 
@@ -14,16 +15,6 @@
 
 namespace inferwatch::app {
 namespace {
-
-// True when `path` (which may not exist yet) is `tree` or lies beneath it.
-bool inside(const std::filesystem::path& path, const std::filesystem::path& tree) {
-  std::error_code ec1, ec2;
-  const auto p = std::filesystem::weakly_canonical(path, ec1);
-  const auto t = std::filesystem::canonical(tree, ec2);
-  if (ec1 || ec2) return false;
-  const auto [tree_end, _] = std::mismatch(t.begin(), t.end(), p.begin(), p.end());
-  return tree_end == t.end();
-}
 
 std::string skipped_counts(const dataset::ExportSummary& s) {
   std::string out;
@@ -86,7 +77,7 @@ int export_command(const config::Config& config, const ExportCommandOptions& opt
   std::set<std::filesystem::path> roots(config.watch.paths.begin(), config.watch.paths.end());
   for (const auto& r : *results) roots.insert(r.root);
   for (const auto& root : roots) {
-    if (inside(options.out, root) || inside(root, options.out)) {
+    if (util::path_within(options.out, root) || util::path_within(root, options.out)) {
       std::cerr << fmt::format(
           "inferwatch: cannot export into {}: it overlaps the watched tree {}, whose new "
           "files the daemon processes; choose a folder outside it\n",
