@@ -223,3 +223,34 @@ def test_feedback_as_a_stream_client_message(tmp_path, samples):
         assert d.query("SELECT COUNT(*) FROM feedback") == [(1,)]
     finally:
         d.kill()
+
+
+def test_readme_feedback_example_confirms_and_corrects(tmp_path, samples):
+    """The README's Python example, as written there, against the real daemon."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    code = re.search(r"<!-- feedback-example -->\n```python\n(.*?)```", readme, re.S).group(1)
+    namespace = {}
+    exec(code, namespace)
+    give_feedback = namespace["give_feedback"]
+    d = start(tmp_path)
+    try:
+        result = result_of(d, "part-1.png", samples[0])
+        rid, predicted = result["id"], result["predictions"][0]["label"]
+        labels = call(d, "GET", "/v1/model")[1]["labels"]
+        other = next(label for label in labels if label != predicted)
+
+        confirmed = give_feedback(rid, predicted, "alice", url=d.url, token=TOKEN)
+        assert confirmed["label"] == predicted and confirmed["user"] == "alice"
+        corrected = give_feedback(rid, other, "bob", "not a circle", url=d.url, token=TOKEN)
+        assert corrected["label"] == other and corrected["previous"]["label"] == predicted
+        try:
+            give_feedback(rid, "not-a-shape", "bob", url=d.url, token=TOKEN)
+            raise AssertionError("an unknown label was accepted")
+        except RuntimeError as e:
+            assert "not-a-shape" in str(e)
+        assert call(d, "GET", f"/v1/results/{rid}")[1]["feedback"]["label"] == other
+    finally:
+        d.kill()
