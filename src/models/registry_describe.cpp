@@ -57,10 +57,18 @@ json::object describe_model(const std::string& name, const detail::ModelSlot* m,
   json::array versions;
   if (m) {
     for (const detail::VersionEntry& e : m->versions) {
+      // The labels of a loaded version (live, candidate): what feedback on its results may say.
+      json::value labels = nullptr;
+      if (const auto engine = m->engines.find(e.version);
+          engine != m->engines.end() && engine->second) {
+        const auto& names = engine->second->info().labels;
+        labels = json::array(names.begin(), names.end());
+      }
       versions.push_back(json::object{
           {"version", e.version},
           {"state", store::to_string(e.state)},
           {"directory", e.directory.string()},
+          {"labels", std::move(labels)},
           {"gate", parsed_or_null(e.gate_json)},
           {"created_at", text_or_null(e.created_at)},
           {"updated_at", text_or_null(e.updated_at)},

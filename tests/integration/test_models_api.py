@@ -135,6 +135,8 @@ def test_rest_lists_uploads_promotes_and_rolls_back_with_the_token(tmp_path, mad
         [v1] = m["versions"]
         assert (v1["version"], v1["state"], v1["gate"]["passed"]) == ("v1", "live", True)
         assert v1["gate"]["numbers"]["accuracy"] == 1.0
+        # The live version's labels: what feedback on its results may say (the review page's picker).
+        assert v1["labels"] and v1["labels"] == api(d, "GET", "/v1/model")[1]["labels"]
 
         # A worse version is refused with its reasons; nothing is added, v1 keeps serving.
         status, body = api(d, "POST", "/v1/models/shapes/versions?version=v3",
