@@ -11,9 +11,10 @@ from daemon import Daemon
 
 
 def curl(url, *args):
-    """(status, body) of one request made with curl."""
+    """(status, body) of one request made with curl; a binary body (a thumbnail) as text with
+    U+FFFD for what is not UTF-8."""
     proc = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args, url],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, errors="replace", timeout=30)
     body, _, code = proc.stdout.rpartition("\n")
     return int(code), body
 
